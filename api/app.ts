@@ -1,0 +1,59 @@
+// Builds the Fastify application: OpenAPI docs, the problem-details error handler, and the routes.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from '../shared/config.ts'
+import { FileMetadata } from '../shared/file-record.ts'
+import { installProblemHandlers, Problem } from './problem.ts'
+import { createServices, type ApiServices } from './services.ts'
+import files from './routes/files.ts'
+import health from './routes/health.ts'
+import uploads from './routes/uploads.ts'
+
+export interface AppOptions {
+  config: Config
+  /** Defaults to the AWS-backed services built from `config`. */
+  services?: ApiServices
+  logger?: FastifyServerOptions['logger']
+}
+
+export interface RouteOptions {
+  config: Config
+  services: ApiServices
+}
+
+/** Largest JSON request body; the API's requests are a few hundred bytes. */
+const BODY_LIMIT = 16 * 1024
+
+export async function buildApp ({ config, services = createServices(config), logger = false }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger, bodyLimit: BODY_LIMIT }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addSchema(FileMetadata)
+  app.addSchema(Problem)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CSV metadata service',
+        version: '0.1.0',
+        description: 'Upload CSV files through presigned S3 URLs; an S3-triggered Lambda extracts their metadata into DynamoDB; read it back here.'
+      },
+      tags: [
+        { name: 'uploads', description: 'Getting files in' },
+        { name: 'files', description: 'Reading extracted metadata' },
+        { name: 'health', description: 'Liveness and readiness' }
+      ]
+    },
+    // Name components after their $id (FileMetadata, Problem) instead of def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  installProblemHandlers(app)
+  const routeOptions: RouteOptions = { config, services }
+  await app.register(uploads, routeOptions)
+  await app.register(files, routeOptions)
+  await app.register(health, routeOptions)
+  return app
+}

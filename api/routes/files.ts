@@ -1,0 +1,35 @@
+// GET /files and GET /files/:name: the metadata of uploaded files, read from DynamoDB.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { HttpProblem } from '../problem.ts'
+import { FileMetadataRef, FileParams, FilePage, ListQuery, ProblemRef } from '../schemas.ts'
+import type { RouteOptions } from '../app.ts'
+
+const files: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.get('/files', {
+    schema: {
+      tags: ['files'],
+      summary: 'List files, newest upload first',
+      description: 'Pages through the metadata of every file; each page is one DynamoDB query, never a scan.',
+      querystring: ListQuery,
+      response: { 200: FilePage, 400: ProblemRef, 503: ProblemRef, 500: ProblemRef }
+    }
+  }, async request => services.listFiles(request.query.limit, request.query.cursor))
+
+  app.get('/files/:name', {
+    schema: {
+      tags: ['files'],
+      summary: 'Get the metadata of one file',
+      description: 'While the file is being read, `status` is `processing`; then `processed`, or `failed` with an `error`.',
+      params: FileParams,
+      response: { 200: FileMetadataRef, 404: ProblemRef, 503: ProblemRef, 500: ProblemRef }
+    }
+  }, async request => {
+    const file = await services.getFile(request.params.name)
+    if (file === undefined) {
+      throw new HttpProblem(404, 'file-not-found', `No metadata for "${request.params.name}". Upload it first (POST /uploads), or list files with GET /files.`)
+    }
+    return file
+  })
+}
+
+export default files

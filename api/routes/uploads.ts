@@ -1,0 +1,38 @@
+// POST /uploads: validates a filename and hands back a presigned S3 PUT URL for it.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { filenameProblem } from '../../shared/filename.ts'
+import { HttpProblem } from '../problem.ts'
+import { ProblemRef, UploadRequest, UploadTicket } from '../schemas.ts'
+import type { RouteOptions } from '../app.ts'
+
+const uploads: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, services }) => {
+  app.post('/uploads', {
+    schema: {
+      tags: ['uploads'],
+      summary: 'Get a presigned URL to upload a CSV file',
+      description: 'Returns a presigned S3 PUT URL. PUT the file to it; the file is then processed and its metadata appears under GET /files/{name}.',
+      body: UploadRequest,
+      response: { 201: UploadTicket, 400: ProblemRef, 413: ProblemRef, 415: ProblemRef, 500: ProblemRef }
+    }
+  }, async (request, reply) => {
+    const { filename, contentLength } = request.body
+    const problem = filenameProblem(filename)
+    if (problem !== undefined) throw new HttpProblem(400, 'invalid-filename', problem)
+    if (contentLength !== undefined && contentLength > config.maxUploadBytes) {
+      throw new HttpProblem(413, 'upload-too-large',
+        `contentLength ${contentLength} exceeds the upload limit of ${config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES).`)
+    }
+    const ticket = await services.presignUpload(filename, contentLength)
+    return reply.code(201).send({
+      filename,
+      bucket: config.bucketName,
+      key: filename,
+      uploadUrl: ticket.url,
+      method: 'PUT' as const,
+      headers: ticket.headers,
+      expiresAt: ticket.expiresAt.toISOString()
+    })
+  })
+}
+
+export default uploads

@@ -1,0 +1,16 @@
+// One Lambda execution environment: a child process that loads the handler once and runs invocations sent over IPC.
+import type { Invocation, InvocationResult } from './lambda-runtime.ts'
+
+const { handler } = await import(process.env.LAMBDA_HANDLER_MODULE!) as { handler: (event: unknown) => Promise<unknown> }
+
+process.on('message', (invocation: Invocation) => {
+  handler(invocation.event).then(
+    () => reply({ id: invocation.id, ok: true }),
+    (err: unknown) => reply({ id: invocation.id, ok: false, error: err instanceof Error ? err.message : String(err) })
+  )
+})
+reply({ id: 0, ok: true })
+
+function reply (result: InvocationResult): void {
+  process.send!(result)
+}

@@ -1,0 +1,90 @@
+// The embedded AWS stack: emulators on one port, bucket and table provisioned, S3 events delivered to the handler.
+import type { Config } from '../shared/config.ts'
+import { createDynamoDBClient, createS3Client, EMBEDDED_CREDENTIALS } from '../shared/aws/clients.ts'
+import { ensureBucket, ensureTable } from '../shared/aws/provision.ts'
+import { encodeEventKey } from '../shared/s3-event-key.ts'
+import { startAwsEmulator, type RawS3Event } from './aws-emulator.ts'
+import { lockDataDir } from './data-lock.ts'
+import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
+
+export type StackConfig = Pick<Config, 'region' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns'>
+
+export interface EmbeddedStack {
+  /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */
+  endpoint: string
+  runtime: LambdaRuntime
+  close: () => Promise<void>
+}
+
+export type RuntimeOptions = Partial<Pick<LambdaRuntimeOptions, 'handlerModule' | 'retryDelaysMs' | 'output' | 'onFailure'>>
+
+/** Starts the stack; fails with a clear error when the port or the data directory is already in use. */
+export async function startEmbeddedStack (config: StackConfig, runtimeOptions: RuntimeOptions = {}): Promise<EmbeddedStack> {
+  const release = lockDataDir(config.dataDir)
+  let runtime: LambdaRuntime | undefined
+  try {
+    const emulator = await startAwsEmulator({
+      host: '127.0.0.1',
+      port: config.embeddedPort,
+      dataDir: config.dataDir,
+      buckets: [config.bucketName],
+      onS3Event: event => runtime?.invoke(asDelivered(event, config.region))
+    })
+    const clientConfig = { region: config.region, awsEndpoint: emulator.endpoint, stack: 'embedded' as const }
+    await ensureBucket(createS3Client(clientConfig), config.bucketName)
+    await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
+
+    runtime = new LambdaRuntime({
+      concurrency: config.lambdaConcurrency,
+      env: () => lambdaEnvironment(config, emulator.endpoint),
+      ...runtimeOptions
+    })
+    const started = runtime
+    return {
+      endpoint: emulator.endpoint,
+      runtime: started,
+      close: async () => {
+        await emulator.close()
+        await started.close()
+        release()
+      }
+    }
+  } catch (err) {
+    release()
+    throw err
+  }
+}
+
+/** The environment Lambda would give the function, pointed at the embedded endpoint. */
+function lambdaEnvironment (config: StackConfig, endpoint: string): NodeJS.ProcessEnv {
+  const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, ...inherited } = process.env
+  return {
+    ...inherited,
+    STACK: 'external',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey,
+    AWS_REGION: config.region,
+    AWS_LAMBDA_FUNCTION_NAME: 'FileProcessorLambda',
+    BUCKET_NAME: config.bucketName,
+    TABLE_NAME: config.tableName,
+    MAX_RECORD_BYTES: String(config.maxRecordBytes),
+    MAX_COLUMNS: String(config.maxColumns)
+  }
+}
+
+/** Makes s3rver's event look like the one S3 delivers: URL-encoded keys, a proper ARN, the configured region. */
+export function asDelivered (event: RawS3Event, region: string): RawS3Event {
+  return {
+    Records: event.Records.map(record => ({
+      ...record,
+      awsRegion: region,
+      s3: {
+        ...record.s3,
+        bucket: { ...record.s3.bucket, arn: `arn:aws:s3:::${record.s3.bucket.name}` },
+        object: { ...record.s3.object, key: encodeEventKey(record.s3.object.key) }
+      }
+    }))
+  }
+}

@@ -1,0 +1,8 @@
+// Lint configuration: neostandard, the style of the Fastify ecosystem, with TypeScript support.
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', '.data/**', 'openapi/**'] }),
+  // A TypeBox schema or an `as const` object and its static type share one name, by design.
+  { rules: { '@typescript-eslint/no-redeclare': 'off' } }
+]

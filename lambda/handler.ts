@@ -1,0 +1,52 @@
+// The S3-triggered Lambda handler: clients built once per container, each record handed to processObject.
+import type { S3Event } from 'aws-lambda'
+import { loadConfig } from '../shared/config.ts'
+import { createDocumentClient, createS3Client } from '../shared/aws/clients.ts'
+import { MetadataTable } from '../shared/aws/metadata-table.ts'
+import { decodeEventKey } from '../shared/s3-event-key.ts'
+import { createLogger } from './logger.ts'
+import { processObject, type ProcessDeps } from './process-object.ts'
+import { readObject } from './s3-object.ts'
+
+/** What S3 sends once when a notification is configured. */
+interface TestEvent { Event: 's3:TestEvent' }
+
+const config = loadConfig()
+const s3 = createS3Client(config)
+const table = new MetadataTable(createDocumentClient(config), config.tableName)
+const logger = createLogger()
+const deps: ProcessDeps = {
+  readObject: (bucket, key) => readObject(s3, bucket, key),
+  saveRecord: record => table.put(record),
+  logger,
+  limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns }
+}
+
+/** Processes every record; if any could not be recorded, throws after the others so Lambda retries. */
+export async function handler (event: S3Event | TestEvent): Promise<void> {
+  if ('Event' in event) {
+    logger.info('ignoring s3:TestEvent')
+    return
+  }
+  const failures: unknown[] = []
+  for (const record of event.Records) {
+    const key = decodeEventKey(record.s3.object.key)
+    if (!record.eventName.startsWith('ObjectCreated:')) {
+      logger.info('ignoring event', { eventName: record.eventName, key })
+      continue
+    }
+    try {
+      await processObject(deps, {
+        bucket: record.s3.bucket.name,
+        key,
+        eventTime: record.eventTime,
+        size: record.s3.object.size,
+        etag: record.s3.object.eTag
+      })
+    } catch (err) {
+      logger.error('processing failed; the invocation will be retried', { key, error: String(err) })
+      failures.push(err)
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${event.Records.length} records failed`)
+}

@@ -1,0 +1,72 @@
+// The work of one ObjectCreated event: mark the file processing, extract its metadata, record the verdict.
+import { extractCsvMetadata, type ExtractLimits } from '../shared/csv-metadata.ts'
+import { Status, type FileMetadata } from '../shared/file-record.ts'
+import { ProcessingError } from '../shared/processing-error.ts'
+import type { Logger } from './logger.ts'
+
+export interface StoredObject {
+  body: AsyncIterable<Uint8Array>
+  etag: string
+  size: number
+}
+
+export interface ProcessDeps {
+  /** Opens the object as a byte stream; throws a ProcessingError (object-missing) when it is gone. */
+  readObject: (bucket: string, key: string) => Promise<StoredObject>
+  saveRecord: (record: FileMetadata) => Promise<void>
+  logger: Logger
+  limits: ExtractLimits
+}
+
+export interface CreatedObject {
+  bucket: string
+  key: string
+  /** When S3 received the object (the event's eventTime). */
+  eventTime: string
+  size: number
+  etag: string
+}
+
+/**
+ * Processes one created object. A problem with the file's content ends as a `failed` record and resolves;
+ * anything that prevents recording a verdict (S3 or DynamoDB unreachable) rejects, so the invocation is retried.
+ */
+export async function processObject (deps: ProcessDeps, object: CreatedObject): Promise<FileMetadata> {
+  const started = Date.now()
+  const base: FileMetadata = {
+    filename: object.key,
+    upload_timestamp: new Date(object.eventTime).toISOString(),
+    file_size_bytes: object.size,
+    etag: object.etag.replace(/"/g, ''),
+    status: Status.processing
+  }
+  await deps.saveRecord(base)
+
+  let record: FileMetadata
+  try {
+    const stored = await deps.readObject(object.bucket, object.key)
+    const metadata = await extractCsvMetadata(stored.body, deps.limits)
+    record = {
+      ...base,
+      etag: stored.etag.replace(/"/g, ''),
+      file_size_bytes: stored.size,
+      ...metadata,
+      status: Status.processed,
+      processed_at: new Date().toISOString()
+    }
+  } catch (err) {
+    if (!(err instanceof ProcessingError)) throw err
+    const error = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }) }
+    record = { ...base, status: Status.failed, error, processed_at: new Date().toISOString() }
+  }
+  await deps.saveRecord(record)
+  deps.logger.info('file processed', {
+    bucket: object.bucket,
+    key: object.key,
+    status: record.status,
+    row_count: record.row_count,
+    error: record.error,
+    duration_ms: Date.now() - started
+  })
+  return record
+}

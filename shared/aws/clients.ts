@@ -1,0 +1,51 @@
+// Builds the S3 and DynamoDB clients the same way everywhere: path-style, checksums only when required.
+import { S3Client } from '@aws-sdk/client-s3'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { Config } from '../config.ts'
+
+/** Credentials the embedded stack accepts (any pair works; these match LocalStack's convention). */
+export const EMBEDDED_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
+
+type ClientConfig = Pick<Config, 'region' | 'awsEndpoint' | 'stack'>
+
+export interface ClientOptions {
+  /** Endpoint override, e.g. the public S3 endpoint for presigning. */
+  endpoint?: string | undefined
+  /** Fail fast instead of the SDK's long default retries (the API answers people who wait). */
+  interactive?: boolean
+}
+
+function common (config: ClientConfig, options: ClientOptions) {
+  const endpoint = options.endpoint ?? config.awsEndpoint
+  return {
+    region: config.region,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(config.stack === 'embedded' ? { credentials: EMBEDDED_CREDENTIALS } : {}),
+    ...(options.interactive === true
+      ? { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }
+      : {})
+  }
+}
+
+export function createS3Client (config: ClientConfig, options: ClientOptions = {}): S3Client {
+  const settings = common(config, options)
+  return new S3Client({
+    ...settings,
+    // Emulators serve buckets by path, not by virtual host.
+    forcePathStyle: 'endpoint' in settings,
+    // Default checksums make emulators store aws-chunked bodies and put an empty-body checksum in presigned URLs.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED'
+  })
+}
+
+export function createDynamoDBClient (config: ClientConfig, options: ClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient(common(config, options))
+}
+
+export function createDocumentClient (config: ClientConfig, options: ClientOptions = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(createDynamoDBClient(config, options), {
+    marshallOptions: { removeUndefinedValues: true }
+  })
+}

@@ -1,0 +1,106 @@
+// The DynamoDB table of file metadata: its key design and the reads and writes both sides make.
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
+import type { FileMetadata } from '../file-record.ts'
+
+/**
+ * Items are keyed by `filename` (the object key). Listing newest-first uses the global secondary index
+ * `by-upload-time`, whose partition key `listing` is the same for every item, so one Query pages through
+ * all files in upload order without scanning the table.
+ */
+export const LISTING_INDEX = 'by-upload-time'
+const LISTING_PARTITION = 'files'
+
+export function tableDefinition (tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'filename', AttributeType: 'S' },
+      { AttributeName: 'listing', AttributeType: 'S' },
+      { AttributeName: 'upload_timestamp', AttributeType: 'S' }
+    ],
+    KeySchema: [{ AttributeName: 'filename', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [{
+      IndexName: LISTING_INDEX,
+      KeySchema: [
+        { AttributeName: 'listing', KeyType: 'HASH' },
+        { AttributeName: 'upload_timestamp', KeyType: 'RANGE' }
+      ],
+      Projection: { ProjectionType: 'ALL' }
+    }]
+  }
+}
+
+export interface FilePage {
+  items: FileMetadata[]
+  /** Opaque cursor for the next page, or null on the last page. */
+  nextCursor: string | null
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError'
+  readonly code = 'invalid-cursor'
+}
+
+export class MetadataTable {
+  readonly #client: DynamoDBDocumentClient
+  readonly #tableName: string
+
+  constructor (client: DynamoDBDocumentClient, tableName: string) {
+    this.#client = client
+    this.#tableName = tableName
+  }
+
+  async put (record: FileMetadata): Promise<void> {
+    await this.#client.send(new PutCommand({
+      TableName: this.#tableName,
+      Item: { ...record, listing: LISTING_PARTITION }
+    }))
+  }
+
+  async get (filename: string): Promise<FileMetadata | undefined> {
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { filename } }))
+    return Item === undefined ? undefined : withoutListing(Item)
+  }
+
+  /** One page of files, newest upload first. */
+  async list (limit: number, cursor?: string): Promise<FilePage> {
+    const { Items = [], LastEvaluatedKey } = await this.#client.send(new QueryCommand({
+      TableName: this.#tableName,
+      IndexName: LISTING_INDEX,
+      KeyConditionExpression: 'listing = :listing',
+      ExpressionAttributeValues: { ':listing': LISTING_PARTITION },
+      ScanIndexForward: false,
+      Limit: limit,
+      ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor(cursor) })
+    }))
+    return {
+      items: Items.map(withoutListing),
+      nextCursor: LastEvaluatedKey === undefined ? null : encodeCursor(LastEvaluatedKey)
+    }
+  }
+}
+
+function withoutListing (item: Record<string, unknown>): FileMetadata {
+  const { listing: _listing, ...record } = item
+  return record as FileMetadata
+}
+
+function encodeCursor (key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify([key.filename, key.upload_timestamp])).toString('base64url')
+}
+
+function decodeCursor (cursor: string): Record<string, string> {
+  let parts: unknown
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    parts = undefined
+  }
+  const [filename, uploadTimestamp] = Array.isArray(parts) && parts.length === 2 ? parts : []
+  if (typeof filename !== 'string' || typeof uploadTimestamp !== 'string') {
+    throw new InvalidCursorError('cursor is not one this API returned; use the nextCursor of the previous page, or omit it to start over')
+  }
+  return { filename, upload_timestamp: uploadTimestamp, listing: LISTING_PARTITION }
+}

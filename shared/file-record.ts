@@ -1,0 +1,50 @@
+// The metadata record of one uploaded file: its schema (shared by the API and the docs) and its statuses.
+import Type, { type Static } from 'typebox'
+
+export const Status = {
+  processing: 'processing',
+  processed: 'processed',
+  failed: 'failed'
+} as const
+
+export type Status = typeof Status[keyof typeof Status]
+
+export const Issue = Type.Object({
+  code: Type.String({ description: 'Stable machine-readable code (see the README table).', examples: ['extra-cell'] }),
+  message: Type.String({ description: 'What is wrong and what to do about it.' }),
+  line: Type.Optional(Type.Integer({ description: 'First offending line of the file (1-based), where one applies.' }))
+}, { description: 'A problem found in the file.' })
+
+export const FileMetadata = Type.Object({
+  filename: Type.String({ description: 'The S3 object key of the file.', examples: ['example.csv'] }),
+  upload_timestamp: Type.String({ format: 'date-time', description: 'When S3 received the object (ISO 8601, UTC).' }),
+  file_size_bytes: Type.Integer({ minimum: 0, description: 'Size of the object in bytes.' }),
+  status: Type.Enum([Status.processing, Status.processed, Status.failed], {
+    description: '`processing` while the handler reads the file, then `processed` or `failed`.'
+  }),
+  row_count: Type.Optional(Type.Integer({ minimum: 0, description: 'Data rows, header excluded; a newline inside quotes does not start a row.' })),
+  column_count: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of columns in the header.' })),
+  column_names: Type.Optional(Type.Array(Type.String(), { description: 'Column names from the header, in order.' })),
+  warnings: Type.Optional(Type.Array(Issue, { description: 'Recoverable oddities found while processing.' })),
+  error: Type.Optional(Issue),
+  processed_at: Type.Optional(Type.String({ format: 'date-time', description: 'When processing finished (ISO 8601, UTC).' })),
+  etag: Type.String({ description: "The object's ETag, without quotes." })
+}, {
+  $id: 'FileMetadata',
+  description: 'Metadata extracted from one uploaded CSV file.',
+  examples: [{
+    filename: 'example.csv',
+    upload_timestamp: '2026-11-24T10:30:45.000Z',
+    file_size_bytes: 85,
+    status: 'processed',
+    row_count: 2,
+    column_count: 5,
+    column_names: ['id', 'name', 'age', 'city', 'date'],
+    warnings: [],
+    processed_at: '2026-11-24T10:30:45.120Z',
+    etag: '0d8c5a2c3f0b0f4b2f9a8d4c6e1b7a90'
+  }]
+})
+
+export type FileMetadata = Static<typeof FileMetadata>
+export type Issue = Static<typeof Issue>
