@@ -63,7 +63,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   const known = Object.fromEntries(
     Object.keys(Environment.properties).flatMap(name => env[name] === undefined || env[name] === '' ? [] : [[name, env[name]]])
   )
-  const parsed = Value.Convert(Environment, Value.Default(Environment, known))
+  const parsed = Value.Convert(Environment, Value.Default(Environment, { ...known }))
   const errors = Value.Errors(Environment, parsed)
   if (errors.length > 0) {
     const lines = [...new Map(errors.map(e => {

@@ -38,7 +38,7 @@ const UTF16_BOMS = [[0xff, 0xfe], [0xfe, 0xff]]
  * the number of data rows (header excluded, blank lines skipped) and any warnings.
  */
 export async function extractCsvMetadata (
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   limits: ExtractLimits = DEFAULT_LIMITS
 ): Promise<CsvMetadata> {
   const warnings: Issue[] = []
@@ -48,6 +48,7 @@ export async function extractCsvMetadata (
   const parser = parse({
     bom: true,
     skip_empty_lines: true,
+    // Like pandas, a quote that does not open a field is text (6'2", "x"y), not an error.
     relax_quotes: true,
     max_record_size: limits.maxRecordBytes,
     on_record: (record: string[], context) => {
@@ -74,7 +75,7 @@ export async function extractCsvMetadata (
 }
 
 /** Passes the bytes through, failing on content that is not UTF-8 text. */
-async function * checkedBytes (source: AsyncIterable<Uint8Array>, warnings: Issue[]): AsyncGenerator<Uint8Array> {
+async function * checkedBytes (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, warnings: Issue[]): AsyncGenerator<Uint8Array> {
   const decoder = new TextDecoder('utf-8', { fatal: true })
   let offset = 0
   for await (const chunk of source) {
@@ -139,10 +140,6 @@ function verdictFor (err: CsvError, expected: number, limits: ExtractLimits): Pr
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return new ProcessingError(ErrorCode.unclosedQuote, 'A quoted field is never closed before the end of the file. Close the quote, or write a literal quote as "".', line)
-    case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-    case 'INVALID_OPENING_QUOTE':
-      return new ProcessingError(ErrorCode.invalidQuote, `Line ${line}: a closing quote is followed by other characters. Quote the whole field and write a literal quote as "".`, line)
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
       const found = context.record?.length ?? 0
       const code = found > expected ? ErrorCode.extraCell : ErrorCode.missingCell

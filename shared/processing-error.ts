@@ -7,7 +7,6 @@ export const ErrorCode = {
   binaryFile: 'binary-file',
   encodingError: 'encoding-error',
   unclosedQuote: 'unclosed-quote',
-  invalidQuote: 'invalid-quote',
   extraCell: 'extra-cell',
   missingCell: 'missing-cell',
   recordTooLarge: 'record-too-large',

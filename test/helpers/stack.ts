@@ -1,0 +1,67 @@
+// Starts the real embedded stack (and optionally the API) on free ports in a temporary folder, for one test.
+import { createServer } from 'node:net'
+import type { Test } from 'tap'
+import { loadConfig, type Config } from '../../shared/config.ts'
+import { startEmbeddedStack, type EmbeddedStack, type RuntimeOptions } from '../../embedded/stack.ts'
+import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../shared/aws/clients.ts'
+import { ensureTable } from '../../shared/aws/provision.ts'
+import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+
+export interface TestStack {
+  config: Config
+  stack: EmbeddedStack
+  table: MetadataTable
+  s3: ReturnType<typeof createS3Client>
+}
+
+/** A port nobody listens on right now. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+export function testConfig (overrides: Partial<Config> = {}): Config {
+  return loadConfig({}, { port: 0, logLevel: 'silent', ...overrides })
+}
+
+/** The embedded stack on a free port with its data in a fresh folder; closed when the test ends. */
+export async function startTestStack (t: Test, overrides: Partial<Config> = {}, runtime: RuntimeOptions = {}): Promise<TestStack> {
+  const config = testConfig({ embeddedPort: await freePort(), dataDir: t.testdir(), ...overrides })
+  const stack = await startEmbeddedStack(config, { output: 'ignore', retryDelaysMs: [50, 100], ...runtime })
+  t.teardown(() => stack.close())
+  return {
+    config,
+    stack,
+    table: new MetadataTable(createDocumentClient(config), config.tableName),
+    s3: createS3Client(config)
+  }
+}
+
+/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
+export async function waitFor<T> (check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+/** Only the emulators, with the bucket and table provisioned and no event delivery: for testing the handler itself. */
+export async function startEmulator (t: Test): Promise<Omit<TestStack, 'stack'>> {
+  const port = await freePort()
+  const config = testConfig({ embeddedPort: port, dataDir: t.testdir() })
+  const emulator = await startAwsEmulator({ host: '127.0.0.1', port, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
+  t.teardown(() => emulator.close())
+  await ensureTable(createDynamoDBClient(config), config.tableName)
+  return {
+    config,
+    table: new MetadataTable(createDocumentClient(config), config.tableName),
+    s3: createS3Client(config)
+  }
+}

@@ -1,0 +1,73 @@
+// The Lambda handler with real S3 event JSON against the emulators: key decoding, every record, retries on failure.
+import t from 'tap'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import type { S3Event } from 'aws-lambda'
+import { encodeEventKey } from '../../shared/s3-event-key.ts'
+import { startEmulator } from '../helpers/stack.ts'
+
+const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+
+/** An event as S3 delivers it (abridged to the fields S3 always sends). */
+function s3Event (bucket: string, records: Array<{ key: string, eventName?: string, size?: number, eTag?: string }>): S3Event {
+  return {
+    Records: records.map(({ key, eventName = 'ObjectCreated:Put', size = 85, eTag = 'abc' }) => ({
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'us-east-1',
+      eventTime: '2026-11-24T10:30:45.000Z',
+      eventName,
+      userIdentity: { principalId: 'AWS:EXAMPLE' },
+      requestParameters: { sourceIPAddress: '127.0.0.1' },
+      responseElements: { 'x-amz-request-id': 'EXAMPLE', 'x-amz-id-2': 'EXAMPLE' },
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'csv-uploads',
+        bucket: { name: bucket, ownerIdentity: { principalId: 'EXAMPLE' }, arn: `arn:aws:s3:::${bucket}` },
+        object: { key: encodeEventKey(key), size, eTag, sequencer: '0055AED6DCD90281E5' }
+      }
+    }))
+  }
+}
+
+t.test('handler', async t => {
+  const { config, s3, table } = await startEmulator(t)
+  Object.assign(process.env, {
+    STACK: 'external',
+    AWS_ENDPOINT_URL: config.awsEndpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    TABLE_NAME: config.tableName
+  })
+  const logged: string[] = []
+  const write = process.stdout.write
+  // Keep the handler's JSON log lines; pass tap's own output through.
+  process.stdout.write = ((chunk: string, ...rest: never[]) =>
+    String(chunk).startsWith('{"level"') ? logged.push(String(chunk)) > 0 : write.call(process.stdout, chunk, ...rest)) as typeof write
+  t.teardown(() => { process.stdout.write = write })
+  const { handler } = await import('../../lambda/handler.ts')
+
+  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: key, Body: body }))
+
+  t.test('decodes keys as S3 encodes them and processes every record', async t => {
+    const keys = ['my file (1).csv', 'a+b%c.csv', 'dir/été.csv']
+    for (const key of keys) await put(key, SEED)
+    await handler(s3Event(config.bucketName, keys.map(key => ({ key }))))
+    for (const key of keys) t.match(await table.get(key), { filename: key, status: 'processed', row_count: 2 }, key)
+  })
+
+  t.test('ignores the s3:TestEvent and events that are not ObjectCreated', async t => {
+    await handler({ Event: 's3:TestEvent' })
+    await handler(s3Event(config.bucketName, [{ key: 'removed.csv', eventName: 'ObjectRemoved:Delete' }]))
+    t.equal(await table.get('removed.csv'), undefined)
+    t.match(logged.join(''), /ignoring s3:TestEvent/)
+  })
+
+  t.test('a record that cannot be recorded fails the invocation after the others are done', async t => {
+    await put('fine.csv', SEED)
+    const event = s3Event(config.bucketName, [{ key: 'fine.csv' }])
+    event.Records.unshift(s3Event('no-such-bucket', [{ key: 'x.csv' }]).Records[0]!)
+    await t.rejects(handler(event), { name: 'AggregateError', message: '1 of 2 records failed' })
+    t.match(await table.get('fine.csv'), { status: 'processed' }, 'the healthy record was still processed')
+    t.match(logged.join(''), /"level":"error","time":"[^"]+","message":"processing failed; the invocation will be retried","key":"x.csv"/)
+  })
+})

@@ -1,0 +1,73 @@
+// processObject against the real emulators: processed and failed records, and failures that must be retried.
+import t from 'tap'
+import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
+import { processObject, type ProcessDeps } from '../../lambda/process-object.ts'
+import { readObject } from '../../lambda/s3-object.ts'
+import { createLogger } from '../../lambda/logger.ts'
+import { DEFAULT_LIMITS } from '../../shared/csv-metadata.ts'
+import type { FileMetadata } from '../../shared/file-record.ts'
+import { startEmulator } from '../helpers/stack.ts'
+
+const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+
+t.test('processObject', async t => {
+  const { config, s3, table } = await startEmulator(t)
+  const lines: string[] = []
+  const saved: FileMetadata[] = []
+  const deps: ProcessDeps = {
+    readObject: (bucket, key) => readObject(s3, bucket, key),
+    saveRecord: async record => { saved.push(record); await table.put(record) },
+    logger: createLogger(line => lines.push(line)),
+    limits: DEFAULT_LIMITS
+  }
+  const upload = async (key: string, body: string | Buffer) => {
+    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: key, Body: body }))
+    return { bucket: config.bucketName, key, eventTime: '2026-11-24T10:30:45.000Z', size: Buffer.byteLength(body), etag: ETag! }
+  }
+
+  t.test('a valid CSV is marked processing, then processed with its metadata', async t => {
+    saved.length = 0
+    const object = await upload('example.csv', SEED)
+    const record = await processObject(deps, object)
+    t.same(saved.map(r => r.status), ['processing', 'processed'])
+    t.match(record, {
+      filename: 'example.csv',
+      upload_timestamp: '2026-11-24T10:30:45.000Z',
+      file_size_bytes: 85,
+      row_count: 2,
+      column_count: 5,
+      column_names: ['id', 'name', 'age', 'city', 'date'],
+      status: 'processed',
+      etag: /^[0-9a-f]{32}$/
+    })
+    t.same(await table.get('example.csv'), record, 'the stored record is the returned one')
+    t.match(JSON.parse(lines.at(-1)!), { level: 'info', message: 'file processed', key: 'example.csv', status: 'processed', row_count: 2 })
+  })
+
+  t.test('invalid content ends as failed with a code, a message and a line', async t => {
+    const record = await processObject(deps, await upload('ragged.csv', 'a,b\n1,2\n3\n'))
+    t.match(record, { status: 'failed', error: { code: 'missing-cell', line: 3, message: /Line 3 has 1 fields but the header has 2/ } })
+    t.equal(record.row_count, undefined)
+    t.match(await table.get('ragged.csv'), { status: 'failed', error: { code: 'missing-cell' } })
+  })
+
+  t.test('an object deleted before it is read ends as failed with object-missing', async t => {
+    const object = await upload('gone.csv', SEED)
+    await s3.send(new DeleteObjectCommand({ Bucket: config.bucketName, Key: 'gone.csv' }))
+    const record = await processObject(deps, object)
+    t.match(record, { status: 'failed', error: { code: 'object-missing', message: /no longer exists/ } })
+  })
+
+  t.test('when the verdict cannot be recorded, processObject rejects so the invocation is retried', async t => {
+    const object = await upload('unrecorded.csv', SEED)
+    const failing: ProcessDeps = { ...deps, saveRecord: async () => { throw new Error('DynamoDB unreachable') } }
+    await t.rejects(processObject(failing, object), { message: 'DynamoDB unreachable' })
+  })
+
+  t.test('an S3 failure other than a missing object is not turned into a verdict', async t => {
+    const object = await upload('other.csv', SEED)
+    const failing: ProcessDeps = { ...deps, readObject: (_bucket, key) => readObject(s3, 'no-such-bucket', key) }
+    await t.rejects(processObject(failing, object))
+    t.match(await table.get('other.csv'), { status: 'processing' }, 'the record stays processing for a retry to finish')
+  })
+})

@@ -1,0 +1,52 @@
+// Configuration: defaults, precedence, the stack choice, and messages that name a bad variable.
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../shared/config.ts'
+
+t.test('defaults run the embedded stack on the seed names', async t => {
+  const config = loadConfig({})
+  t.match(config, {
+    stack: 'embedded',
+    bucketName: 'test-bucket',
+    tableName: 'MetadataTable',
+    port: 3000,
+    embeddedPort: 4566,
+    awsEndpoint: 'http://127.0.0.1:4566',
+    s3PublicEndpoint: 'http://127.0.0.1:4566',
+    uploadUrlExpiresIn: 900,
+    maxUploadBytes: 5 * 1024 ** 3
+  })
+  t.ok(Object.isFrozen(config))
+})
+
+t.test('environment values are converted and used', async t => {
+  const config = loadConfig({ PORT: '8080', BUCKET_NAME: 'uploads', EMBEDDED_PORT: '5000', UPLOAD_URL_EXPIRES_IN: '60' })
+  t.match(config, { port: 8080, bucketName: 'uploads', awsEndpoint: 'http://127.0.0.1:5000', uploadUrlExpiresIn: 60 })
+})
+
+t.test('an endpoint, a profile or an AWS runtime means external AWS', async t => {
+  t.match(loadConfig({ AWS_ENDPOINT_URL: 'http://localhost:4566' }), { stack: 'external', awsEndpoint: 'http://localhost:4566' })
+  t.match(loadConfig({ AWS_PROFILE: 'prod' }), { stack: 'external', awsEndpoint: undefined })
+  t.match(loadConfig({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' }), { stack: 'external' })
+  t.match(loadConfig({ AWS_PROFILE: 'prod', STACK: 'embedded' }), { stack: 'embedded' }, 'STACK wins')
+})
+
+t.test('the public S3 endpoint can differ from the one the API uses', async t => {
+  const config = loadConfig({ AWS_ENDPOINT_URL: 'http://localstack:4566', S3_PUBLIC_ENDPOINT: 'http://localhost:4566' })
+  t.equal(config.awsEndpoint, 'http://localstack:4566')
+  t.equal(config.s3PublicEndpoint, 'http://localhost:4566')
+})
+
+t.test('explicit options win over the environment', async t => {
+  t.equal(loadConfig({ PORT: '8080' }, { port: 9090 }).port, 9090)
+  t.equal(loadConfig({}, { embeddedPort: 4999 }).awsEndpoint, 'http://127.0.0.1:4999')
+})
+
+t.test('bad values fail at start-up naming every bad variable', async t => {
+  const err = t.throws(() => loadConfig({ PORT: 'abc', BUCKET_NAME: 'Bad_Bucket', LOG_LEVEL: 'loud' })) as ConfigError
+  t.type(err, ConfigError)
+  t.match(err.message, /PORT="abc": must be integer \(Port the API listens on\.\)/)
+  t.match(err.message, /BUCKET_NAME="Bad_Bucket"/)
+  t.match(err.message, /LOG_LEVEL="loud"/)
+  t.throws(() => loadConfig({ LAMBDA_CONCURRENCY: '0' }), /LAMBDA_CONCURRENCY="0"/)
+  t.throws(() => loadConfig({ AWS_ENDPOINT_URL: 'localhost:4566' }), /AWS_ENDPOINT_URL/)
+})
