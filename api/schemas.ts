@@ -3,7 +3,11 @@ import Type from 'typebox'
 import { MAX_FILENAME_LENGTH } from '../shared/filename.ts'
 
 export const FileMetadataRef = Type.Ref('FileMetadata')
-export const ProblemRef = Type.Ref('Problem')
+
+/** An error response: RFC 9457 problem details, served as application/problem+json. */
+export function problem (description: string) {
+  return { description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }
+}
 
 export const UploadRequest = Type.Object({
   filename: Type.String({
@@ -17,7 +21,7 @@ export const UploadRequest = Type.Object({
     description: 'Size of the file in bytes. When given, it is checked against the upload limit and signed into the URL: the PUT must send exactly this Content-Length.',
     examples: [85]
   }))
-}, { additionalProperties: false, examples: [{ filename: 'example.csv' }] })
+}, { examples: [{ filename: 'example.csv' }] })
 
 export const UploadTicket = Type.Object({
   filename: Type.String({ description: 'The filename, as requested.', examples: ['example.csv'] }),
@@ -43,7 +47,7 @@ export const UploadTicket = Type.Object({
 export const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Most items in the page.' }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'The nextCursor of the previous page.' }))
-}, { additionalProperties: false })
+})
 
 export const FilePage = Type.Object({
   items: Type.Array(FileMetadataRef, { description: 'Files, newest upload first.' }),

@@ -34,6 +34,8 @@ export class LambdaRuntime {
   readonly #options: Required<LambdaRuntimeOptions>
   readonly #queue: Job[] = []
   readonly #workers = new Set<Worker>()
+  /** Every child process, ready or still loading the handler. */
+  readonly #children = new Set<ChildProcess>()
   readonly #retryTimers = new Set<NodeJS.Timeout>()
   #starting = 0
   #nextId = 1
@@ -72,9 +74,9 @@ export class LambdaRuntime {
     const busy = [...this.#workers].filter(w => w.job !== undefined)
     const deadline = new Promise(resolve => setTimeout(resolve, graceMs).unref())
     await Promise.race([Promise.all(busy.map(w => once(w.child, 'message'))), deadline])
-    await Promise.all([...this.#workers].map(async worker => {
-      const exited = once(worker.child, 'exit')
-      worker.child.kill()
+    await Promise.all([...this.#children].map(async child => {
+      const exited = once(child, 'exit')
+      child.kill()
       await exited
     }))
     for (const resolve of this.#idleWaiters.splice(0)) resolve()
@@ -103,6 +105,7 @@ export class LambdaRuntime {
       stdio: [output === 'inherit' ? 'inherit' : 'ignore', output, output, 'ipc']
     })
     const worker: Worker = { child }
+    this.#children.add(child)
     child.once('message', () => {
       this.#starting--
       this.#workers.add(worker)
@@ -110,6 +113,7 @@ export class LambdaRuntime {
       this.#pump()
     })
     child.once('exit', (code, signal) => {
+      this.#children.delete(child)
       const error = `the handler's process exited (code ${code}, signal ${signal})`
       if (this.#workers.delete(worker)) {
         worker.settle?.({ id: 0, ok: false, error })

@@ -1,7 +1,7 @@
 // GET /files and GET /files/:name: the metadata of uploaded files, read from DynamoDB.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpProblem } from '../problem.ts'
-import { FileMetadataRef, FileParams, FilePage, ListQuery, ProblemRef } from '../schemas.ts'
+import { FileMetadataRef, FileParams, FilePage, ListQuery, problem } from '../schemas.ts'
 import type { RouteOptions } from '../app.ts'
 
 const files: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -11,7 +11,12 @@ const files: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services })
       summary: 'List files, newest upload first',
       description: 'Pages through the metadata of every file; each page is one DynamoDB query, never a scan.',
       querystring: ListQuery,
-      response: { 200: FilePage, 400: ProblemRef, 503: ProblemRef, 500: ProblemRef }
+      response: {
+        200: FilePage,
+        400: problem('limit or cursor is invalid (invalid-request, invalid-cursor).'),
+        503: problem('DynamoDB cannot be reached (service-unavailable).'),
+        500: problem('Unexpected error (internal-error).')
+      }
     }
   }, async request => services.listFiles(request.query.limit, request.query.cursor))
 
@@ -21,7 +26,12 @@ const files: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services })
       summary: 'Get the metadata of one file',
       description: 'While the file is being read, `status` is `processing`; then `processed`, or `failed` with an `error`.',
       params: FileParams,
-      response: { 200: FileMetadataRef, 404: ProblemRef, 503: ProblemRef, 500: ProblemRef }
+      response: {
+        200: FileMetadataRef,
+        404: problem('No file of that name has been uploaded (file-not-found).'),
+        503: problem('DynamoDB cannot be reached (service-unavailable).'),
+        500: problem('Unexpected error (internal-error).')
+      }
     }
   }, async request => {
     const file = await services.getFile(request.params.name)

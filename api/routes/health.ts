@@ -1,7 +1,7 @@
 // GET /health (the process is up) and GET /ready (the bucket and the table can be reached).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpProblem } from '../problem.ts'
-import { Health, ProblemRef, Ready } from '../schemas.ts'
+import { Health, problem, Ready } from '../schemas.ts'
 import type { RouteOptions } from '../app.ts'
 
 const health: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -13,7 +13,7 @@ const health: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }
     schema: {
       tags: ['health'],
       summary: 'Readiness: the bucket and the table can be reached',
-      response: { 200: Ready, 503: ProblemRef }
+      response: { 200: Ready, 503: problem('The bucket or the table cannot be reached; `checks` says which (not-ready).') }
     }
   }, async () => {
     const checks = await services.checkReady()

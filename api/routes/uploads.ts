@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { filenameProblem } from '../../shared/filename.ts'
 import { HttpProblem } from '../problem.ts'
-import { ProblemRef, UploadRequest, UploadTicket } from '../schemas.ts'
+import { problem, UploadRequest, UploadTicket } from '../schemas.ts'
 import type { RouteOptions } from '../app.ts'
 
 const uploads: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, services }) => {
@@ -12,12 +12,18 @@ const uploads: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, s
       summary: 'Get a presigned URL to upload a CSV file',
       description: 'Returns a presigned S3 PUT URL. PUT the file to it; the file is then processed and its metadata appears under GET /files/{name}.',
       body: UploadRequest,
-      response: { 201: UploadTicket, 400: ProblemRef, 413: ProblemRef, 415: ProblemRef, 500: ProblemRef }
+      response: {
+        201: UploadTicket,
+        400: problem('The filename or body is invalid (invalid-filename, invalid-request).'),
+        413: problem('The declared contentLength or the body is too large (upload-too-large, payload-too-large).'),
+        415: problem('The body is not JSON (unsupported-media-type).'),
+        500: problem('Unexpected error (internal-error).')
+      }
     }
   }, async (request, reply) => {
     const { filename, contentLength } = request.body
-    const problem = filenameProblem(filename)
-    if (problem !== undefined) throw new HttpProblem(400, 'invalid-filename', problem)
+    const reason = filenameProblem(filename)
+    if (reason !== undefined) throw new HttpProblem(400, 'invalid-filename', reason)
     if (contentLength !== undefined && contentLength > config.maxUploadBytes) {
       throw new HttpProblem(413, 'upload-too-large',
         `contentLength ${contentLength} exceeds the upload limit of ${config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES).`)

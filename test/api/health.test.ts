@@ -1,0 +1,58 @@
+// /health and /ready, and what the API answers while S3 and DynamoDB cannot be reached.
+import t from 'tap'
+import { buildApp } from '../../api/app.ts'
+import { freePort, startEmulator, testConfig } from '../helpers/stack.ts'
+
+t.test('with the emulators up: healthy and ready', async t => {
+  const { config } = await startEmulator(t)
+  const app = await buildApp({ config })
+  t.teardown(() => app.close())
+  t.same((await app.inject('/health')).json(), { status: 'ok' })
+  const ready = await app.inject('/ready')
+  t.equal(ready.statusCode, 200)
+  t.same(ready.json(), { status: 'ready', checks: { 's3://test-bucket': 'ok', 'dynamodb:MetadataTable': 'ok' } })
+})
+
+t.test('with nothing listening: not ready, reads are 503, uploads still work, the process stays up', async t => {
+  const app = await buildApp({ config: testConfig({ embeddedPort: await freePort() }) })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/health')).statusCode, 200)
+
+  const ready = await app.inject('/ready')
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json(), { code: 'not-ready', checks: { 's3://test-bucket': 'ECONNREFUSED', 'dynamodb:MetadataTable': 'ECONNREFUSED' } })
+
+  for (const url of ['/files', '/files/example.csv']) {
+    const res = await app.inject(url)
+    t.equal(res.statusCode, 503, url)
+    t.match(res.json(), { code: 'service-unavailable', detail: /MetadataTable cannot be reached right now \(ECONNREFUSED\)/ })
+    t.notMatch(res.body, /at .*\.ts:\d+/, 'no stack trace leaks')
+  }
+
+  t.equal((await app.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.csv' } })).statusCode, 201, 'presigning needs no network')
+})
+
+t.test('a missing table is reported by name', async t => {
+  const { config } = await startEmulator(t)
+  const app = await buildApp({ config: { ...config, tableName: 'NoSuchTable' } })
+  t.teardown(() => app.close())
+  const ready = await app.inject('/ready')
+  t.equal(ready.statusCode, 503)
+  t.match(ready.json().checks, { 's3://test-bucket': 'ok', 'dynamodb:NoSuchTable': 'ResourceNotFoundException' })
+})
+
+t.test('an unexpected error is a 500 that hides internals', async t => {
+  const config = testConfig()
+  const failing = {
+    presignUpload: async () => { throw new Error('secret internal detail') },
+    getFile: async () => undefined,
+    listFiles: async () => ({ items: [], nextCursor: null }),
+    checkReady: async () => ({})
+  }
+  const app = await buildApp({ config, services: failing })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.csv' } })
+  t.equal(res.statusCode, 500)
+  t.match(res.json(), { code: 'internal-error', detail: /Quote request id req-/ })
+  t.notMatch(res.body, /secret internal detail/)
+})

@@ -1,0 +1,56 @@
+// `npm start`'s entry point as a user runs it: banner, the curl quick start, a refused second start, a clean stop.
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { freePort, waitFor } from '../helpers/stack.ts'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+function start (env: NodeJS.ProcessEnv): { child: ChildProcess, output: () => string } {
+  let output = ''
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], { cwd: ROOT, env: { ...process.env, ...env } })
+  child.stdout!.on('data', chunk => { output += chunk })
+  child.stderr!.on('data', chunk => { output += chunk })
+  return { child, output: () => output }
+}
+
+t.test('npm start', async t => {
+  const env = {
+    PORT: String(await freePort()),
+    EMBEDDED_PORT: String(await freePort()),
+    DATA_DIR: t.testdir(),
+    LOG_LEVEL: 'warn',
+    STACK: 'embedded'
+  }
+  const api = `http://127.0.0.1:${env.PORT}`
+  const server = start(env)
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  await waitFor(async () => server.output().includes('CSV metadata service is up') || undefined, 60_000, 'the banner')
+  t.match(server.output(), `Swagger UI:    ${api}/docs`)
+  t.match(server.output(), `S3+DynamoDB:   http://127.0.0.1:${env.EMBEDDED_PORT}`)
+
+  const ticket = await (await fetch(`${api}/uploads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'example.csv' })
+  })).json() as { uploadUrl: string }
+  const put = await fetch(ticket.uploadUrl, { method: 'PUT', body: readFileSync(`${ROOT}/sample_data/example.csv`) })
+  t.equal(put.status, 200)
+  const file = await waitFor(async () => {
+    const res = await fetch(`${api}/files/example.csv`)
+    const body = res.status === 200 ? await res.json() as { status: string } : undefined
+    return body?.status === 'processed' ? body : undefined
+  }, 30_000, 'example.csv to be processed')
+  t.match(file, { row_count: 2, column_count: 5 })
+
+  const second = start({ ...env, PORT: String(await freePort()) })
+  const [code] = await once(second.child, 'exit')
+  t.equal(code, 1, 'a second start exits with 1')
+  t.match(second.output(), /Cannot start: Another embedded stack \(pid \d+\) is already using/)
+
+  server.child.kill('SIGTERM')
+  const [exitCode] = await once(server.child, 'exit')
+  t.equal(exitCode, 0, 'SIGTERM stops it cleanly')
+})
