@@ -16,7 +16,7 @@ const s3 = createS3Client(config)
 const table = new MetadataTable(createDocumentClient(config), config.tableName)
 const logger = createLogger()
 const deps: ProcessDeps = {
-  readObject: (bucket, key) => readObject(s3, bucket, key),
+  readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag),
   saveRecord: record => table.put(record),
   logger,
   limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns }

@@ -11,8 +11,11 @@ export interface StoredObject {
 }
 
 export interface ProcessDeps {
-  /** Opens the object as a byte stream; throws a ProcessingError (object-missing) when it is gone. */
-  readObject: (bucket: string, key: string) => Promise<StoredObject>
+  /**
+   * Opens the object as a byte stream; throws a ProcessingError (object-missing) when it is gone.
+   * With `etag`, fails unless the object is still that version.
+   */
+  readObject: (bucket: string, key: string, etag?: string) => Promise<StoredObject>
   saveRecord: (record: FileMetadata) => Promise<void>
   logger: Logger
   limits: ExtractLimits
@@ -45,7 +48,14 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
   let record: FileMetadata
   try {
     const stored = await deps.readObject(object.bucket, object.key)
-    const metadata = await extractCsvMetadata(stored.body, deps.limits)
+    // The first read streams the body already open; a broken file is read again, same version, for its verdict.
+    let opened: StoredObject | undefined = stored
+    const open = async () => {
+      const body = opened?.body ?? (await deps.readObject(object.bucket, object.key, stored.etag)).body
+      opened = undefined
+      return body
+    }
+    const metadata = await extractCsvMetadata(open, deps.limits)
     record = {
       ...base,
       etag: stored.etag.replace(/"/g, ''),

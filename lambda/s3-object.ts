@@ -3,9 +3,9 @@ import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3'
 import { ErrorCode, ProcessingError } from '../shared/processing-error.ts'
 import type { StoredObject } from './process-object.ts'
 
-export async function readObject (s3: S3Client, bucket: string, key: string): Promise<StoredObject> {
+export async function readObject (s3: S3Client, bucket: string, key: string, etag?: string): Promise<StoredObject> {
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }))
     return {
       body: response.Body as AsyncIterable<Uint8Array>,
       etag: response.ETag ?? '',

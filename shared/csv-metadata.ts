@@ -1,9 +1,19 @@
-// Streams a CSV byte source once and returns its metadata, or throws a ProcessingError saying what is wrong.
+// Streams a CSV byte source and returns its metadata, or throws a ProcessingError saying what is wrong.
+//
+// Two paths, one answer. The fast path checks the bytes (UTF-8, no NUL) and lets CsvScanner count records at
+// memory speed; csv-parse reads only the header. When the scanner gives up (a ragged row, an unclosed quote, an
+// oversized record), the file is read again through csv-parse, which names the error and its line. A
+// differential test holds the two paths to the same row counts and verdicts.
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { parse, CsvError } from 'csv-parse'
+import { isUtf8 } from 'node:buffer'
+import { parse, CsvError, type Options } from 'csv-parse'
+import { parse as parseSync } from 'csv-parse/sync'
+import { CsvScanner } from './csv-scan.ts'
 import { ErrorCode, ProcessingError } from './processing-error.ts'
 import type { Issue } from './file-record.ts'
+
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
 export interface CsvMetadata {
   row_count: number
@@ -13,7 +23,7 @@ export interface CsvMetadata {
 }
 
 export interface ExtractLimits {
-  /** Largest record (all fields of one row) in characters; protects memory from a runaway field. */
+  /** Largest record (all fields of one row); protects memory from a runaway field. */
   maxRecordBytes: number
   /** Most columns a header may have. */
   maxColumns: number
@@ -32,73 +42,169 @@ const BINARY_SIGNATURES: Array<{ name: string, bytes: number[] }> = [
   { name: 'PDF document', bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }
 ]
 const UTF16_BOMS = [[0xff, 0xfe], [0xfe, 0xff]]
+/** Bytes gathered before the first chunk is looked at, enough for every signature above. */
+const SNIFF_BYTES = 8
 
 /**
- * Reads `source` to the end, never holding more than one record in memory, and returns the header,
- * the number of data rows (header excluded, blank lines skipped) and any warnings.
+ * Reads the file once (twice when it is broken: `open` is called again for csv-parse to name the problem),
+ * never holding more than one chunk and the header in memory, and returns the header, the number of data rows
+ * (header excluded, blank lines skipped) and any warnings.
  */
 export async function extractCsvMetadata (
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  open: () => ByteSource | Promise<ByteSource>,
   limits: ExtractLimits = DEFAULT_LIMITS
 ): Promise<CsvMetadata> {
   const warnings: Issue[] = []
+  const scanner = new CsvScanner(limits.maxRecordBytes)
+  for await (const chunk of checkedBytes(await open(), warnings)) {
+    scanner.push(chunk)
+    if (scanner.gaveUp !== undefined) break
+  }
+  scanner.end()
+  if (scanner.gaveUp === undefined) {
+    const headerBytes = scanner.headerBytes
+    if (headerBytes === undefined) throw noHeader()
+    const header = parseHeader(headerBytes, limits, warnings)
+    if (header.length === scanner.headerFields) {
+      return { row_count: scanner.rows, column_count: header.length, column_names: header, warnings }
+    }
+  }
+  return parseFully(await open(), limits)
+}
+
+/** The reference path: csv-parse reads every record. Slower, but it knows the line and nature of each error. */
+export async function parseFully (source: ByteSource, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
+  const warnings: Issue[] = []
   let header: string[] | undefined
   let rowCount = 0
-
-  const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    // Like pandas, a quote that does not open a field is text (6'2", "x"y), not an error.
-    relax_quotes: true,
-    max_record_size: limits.maxRecordBytes,
-    on_record: (record: string[], context) => {
-      if (header === undefined) {
-        header = record
-        checkHeader(record, context.lines, limits, warnings)
-      } else {
-        rowCount++
-      }
-      return null
+  const parser = parse(parseOptions(limits, (record, line) => {
+    if (header === undefined) {
+      header = record
+      checkHeader(record, line, limits, warnings)
+    } else {
+      rowCount++
     }
-  })
-
+  }))
   try {
     await pipeline(checkedBytes(source, warnings), parser, discard())
   } catch (err) {
     throw err instanceof CsvError ? verdictFor(err, header?.length ?? 0, limits) : err
   }
-
-  if (header === undefined) {
-    throw new ProcessingError(ErrorCode.blankHeader, 'The file has no header line: only blank lines. Put the column names on the first line.', 1)
-  }
+  if (header === undefined) throw noHeader()
   return { row_count: rowCount, column_count: header.length, column_names: header, warnings }
 }
 
+/** The csv-parse settings both paths share; CsvScanner implements the same rules. */
+function parseOptions (limits: ExtractLimits, onRecord: (record: string[], line: number) => void): Options {
+  return {
+    bom: true,
+    skip_empty_lines: true,
+    // Like pandas, a quote that does not open a field is text (6'2", "x"y), not an error.
+    relax_quotes: true,
+    // Any line ending ends a record, so files with mixed endings read as they look.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    max_record_size: limits.maxRecordBytes,
+    on_record: (record: string[], context) => {
+      onRecord(record, context.lines)
+      return null
+    }
+  }
+}
+
+function parseHeader (bytes: Buffer, limits: ExtractLimits, warnings: Issue[]): string[] {
+  let header: string[] = []
+  parseSync(bytes, parseOptions(limits, (record, line) => {
+    header = record
+    checkHeader(record, line, limits, warnings)
+  }))
+  return header
+}
+
+function noHeader (): ProcessingError {
+  return new ProcessingError(ErrorCode.blankHeader, 'The file has no header line: only blank lines. Put the column names on the first line.', 1)
+}
+
 /** Passes the bytes through, failing on content that is not UTF-8 text. */
-async function * checkedBytes (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, warnings: Issue[]): AsyncGenerator<Uint8Array> {
-  const decoder = new TextDecoder('utf-8', { fatal: true })
+async function * checkedBytes (source: ByteSource, warnings: Issue[]): AsyncGenerator<Buffer> {
+  const utf8 = new Utf8Validator()
   let offset = 0
-  for await (const chunk of source) {
-    if (chunk.length === 0) continue
-    if (offset === 0) sniff(chunk, warnings)
+  let head: Buffer | undefined = Buffer.alloc(0)
+  for await (const input of source) {
+    let chunk = asBuffer(input)
+    if (head !== undefined) {
+      head = Buffer.concat([head, chunk])
+      if (head.length < SNIFF_BYTES) continue
+      chunk = head
+      head = undefined
+      sniff(chunk, warnings)
+    }
+    yield check(chunk)
+  }
+  if (head !== undefined && head.length > 0) {
+    sniff(head, warnings)
+    yield check(head)
+  }
+  if (offset === 0) throw new ProcessingError(ErrorCode.emptyFile, 'The file is empty (0 bytes). Upload a CSV with a header line.')
+  if (!utf8.end()) throw new ProcessingError(ErrorCode.encodingError, 'The file ends in the middle of a UTF-8 character. Re-save it as UTF-8.')
+
+  function check (chunk: Buffer): Buffer {
     const nul = chunk.indexOf(0)
     if (nul !== -1) {
       throw new ProcessingError(ErrorCode.binaryFile, `The file contains a NUL byte at byte ${offset + nul}: it is binary, not CSV text.`)
     }
-    try {
-      decoder.decode(chunk, { stream: true })
-    } catch {
+    if (!utf8.check(chunk)) {
       throw new ProcessingError(ErrorCode.encodingError, `The file is not valid UTF-8 (in bytes ${offset}-${offset + chunk.length - 1}). Re-save it as UTF-8.`)
     }
     offset += chunk.length
-    yield chunk
+    return chunk
   }
-  if (offset === 0) throw new ProcessingError(ErrorCode.emptyFile, 'The file is empty (0 bytes). Upload a CSV with a header line.')
-  try {
-    decoder.decode()
-  } catch {
-    throw new ProcessingError(ErrorCode.encodingError, 'The file ends in the middle of a UTF-8 character. Re-save it as UTF-8.')
+}
+
+/** Validates UTF-8 chunk by chunk, carrying a character split across two chunks. */
+class Utf8Validator {
+  #carry: Buffer | undefined
+
+  check (chunk: Buffer): boolean {
+    let bytes = chunk
+    if (this.#carry !== undefined) {
+      const missing = sequenceLength(this.#carry[0]!) - this.#carry.length
+      const joined = Buffer.concat([this.#carry, bytes.subarray(0, missing)])
+      if (bytes.length < missing) {
+        this.#carry = joined
+        return true
+      }
+      this.#carry = undefined
+      if (!isUtf8(joined)) return false
+      bytes = bytes.subarray(missing)
+    }
+    const cut = bytes.length - incompleteTail(bytes)
+    if (!isUtf8(bytes.subarray(0, cut))) return false
+    if (cut < bytes.length) this.#carry = Buffer.from(bytes.subarray(cut))
+    return true
   }
+
+  /** True when no character was left unfinished. */
+  end (): boolean {
+    return this.#carry === undefined
+  }
+}
+
+function sequenceLength (lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2
+}
+
+/** How many bytes at the end of `bytes` start a multi-byte character that the next chunk completes. */
+function incompleteTail (bytes: Buffer): number {
+  for (let k = 1; k <= 3 && k <= bytes.length; k++) {
+    const byte = bytes[bytes.length - k]!
+    if ((byte & 0xc0) === 0x80) continue
+    return byte >= 0xc0 && sequenceLength(byte) > k ? k : 0
+  }
+  return 0
+}
+
+function asBuffer (input: Uint8Array): Buffer {
+  return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length)
 }
 
 /** Recognizes the formats people most often upload by mistake, from the first bytes. */

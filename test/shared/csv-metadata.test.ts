@@ -14,7 +14,7 @@ function chunks (text: string | Buffer, size = Infinity): Uint8Array[] {
 }
 
 t.test('the seed sample gives 2 rows and 5 named columns', async t => {
-  t.same(await extractCsvMetadata(chunks(SEED)), {
+  t.same(await extractCsvMetadata(() => chunks(SEED)), {
     row_count: 2,
     column_count: 5,
     column_names: ['id', 'name', 'age', 'city', 'date'],
@@ -25,7 +25,7 @@ t.test('the seed sample gives 2 rows and 5 named columns', async t => {
 t.test('the result does not depend on where chunks split the bytes', async t => {
   const text = 'a,b,c\r\n"x\r\ny",2,"he said ""hi"""\r\né,ü,€\r\n'
   for (const size of [1, 2, 3, 5, 7, 64]) {
-    const result = await extractCsvMetadata(chunks(text, size))
+    const result = await extractCsvMetadata(() => chunks(text, size))
     t.equal(result.row_count, 2, `chunk size ${size}`)
     t.same(result.column_names, ['a', 'b', 'c'])
   }
@@ -44,7 +44,7 @@ const processed: Array<[string, string, { rows: number, columns: string[] }]> = 
 ]
 for (const [name, text, expected] of processed) {
   t.test(name, async t => {
-    const result = await extractCsvMetadata(chunks(text))
+    const result = await extractCsvMetadata(() => chunks(text))
     t.equal(result.row_count, expected.rows)
     t.same(result.column_names, expected.columns)
     t.equal(result.column_count, expected.columns.length)
@@ -52,7 +52,7 @@ for (const [name, text, expected] of processed) {
 }
 
 t.test('oddities in the header become warnings', async t => {
-  const result = await extractCsvMetadata(chunks('\ufeffid,id,,name\n1,2,3,4\n'))
+  const result = await extractCsvMetadata(() => chunks('\ufeffid,id,,name\n1,2,3,4\n'))
   t.same(result.column_names, ['id', 'id', '', 'name'], 'the BOM is stripped from the first name')
   t.same(result.warnings.map(w => w.code), ['bom', 'duplicate-label', 'blank-label'])
 })
@@ -73,7 +73,7 @@ const failed: Array<[string, string | Buffer, string, number | undefined]> = [
 ]
 for (const [name, input, code, line] of failed) {
   t.test(`${name} fails with ${code}`, async t => {
-    const err = await extractCsvMetadata(chunks(input)).then(() => undefined, (e: unknown) => e)
+    const err = await extractCsvMetadata(() => chunks(input)).then(() => undefined, (e: unknown) => e)
     t.type(err, ProcessingError)
     t.match(err, { code, line })
     t.ok((err as Error).message.length > 20, 'the message says what to do')
@@ -81,9 +81,9 @@ for (const [name, input, code, line] of failed) {
 }
 
 t.test('limits end in a clear failure instead of unbounded memory', async t => {
-  await t.rejects(extractCsvMetadata(chunks('a,b,c\n1,2,3\n'), { ...DEFAULT_LIMITS, maxColumns: 2 }), { code: 'too-many-columns' })
+  await t.rejects(extractCsvMetadata(() => chunks('a,b,c\n1,2,3\n'), { ...DEFAULT_LIMITS, maxColumns: 2 }), { code: 'too-many-columns' })
   const bigField = 'a\n' + 'x'.repeat(5000) + '\n'
-  await t.rejects(extractCsvMetadata(chunks(bigField, 512), { ...DEFAULT_LIMITS, maxRecordBytes: 1024 }), { code: 'record-too-large', line: 2 })
+  await t.rejects(extractCsvMetadata(() => chunks(bigField, 512), { ...DEFAULT_LIMITS, maxRecordBytes: 1024 }), { code: 'record-too-large', line: 2 })
 })
 
 t.test('a failing source is not mistaken for a verdict', async t => {
@@ -91,5 +91,5 @@ t.test('a failing source is not mistaken for a verdict', async t => {
     yield Buffer.from('a,b\n')
     throw new Error('connection reset')
   }
-  await t.rejects(extractCsvMetadata(broken()), { message: 'connection reset' })
+  await t.rejects(extractCsvMetadata(broken), { message: 'connection reset' })
 })
