@@ -1,0 +1,222 @@
+// `npm run bench`: extraction, whole-pipeline and API numbers, all measured in one run and printed as tables.
+//   npm run bench -- --sizes 100,1024 --small 200 --duration 5
+import { execFile } from 'node:child_process'
+import { createReadStream, mkdirSync, mkdtempSync, openAsBlob, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { build } from 'esbuild'
+import { buildApp } from '../../api/app.ts'
+import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
+import { startEmbeddedStack } from '../../embedded/stack.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client, EMBEDDED_CREDENTIALS } from '../../shared/aws/clients.ts'
+import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+import { ensureTable } from '../../shared/aws/provision.ts'
+import { loadConfig, type Config } from '../../shared/config.ts'
+import type { FileMetadata } from '../../shared/file-record.ts'
+import { freePort } from '../../test/helpers/stack.ts'
+import { generateCsv } from './generate-csv.ts'
+
+const run = promisify(execFile)
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100,1024' },
+    small: { type: 'string', default: '200' },
+    duration: { type: 'string', default: '5' }
+  }
+})
+const sizes = values.sizes.split(',').map(Number)
+const smallFiles = Number(values.small)
+const duration = values.duration
+
+const workDir = join(tmpdir(), 'csv-metadata-bench')
+mkdirSync(workDir, { recursive: true })
+const mb = (bytes: number) => bytes / 1e6
+
+function table (title: string, head: string[], rows: Array<Array<string | number>>): void {
+  const cells = [head, ...rows.map(r => r.map(String))]
+  const widths = head.map((_, i) => Math.max(...cells.map(r => r[i]!.length)))
+  const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
+  console.log(`\n${title}\n${line(head)}\n|${widths.map(w => '-'.repeat(w + 2)).join('|')}|\n${cells.slice(1).map(line).join('\n')}`)
+}
+
+/** Generated CSVs are kept in workDir for the next run; each stack's data folder is removed at the end. */
+const dataDirs: string[] = []
+
+async function freshConfig (): Promise<Config> {
+  const dataDir = mkdtempSync(join(workDir, 'data-'))
+  dataDirs.push(dataDir)
+  return loadConfig({}, { embeddedPort: await freePort(), port: 0, dataDir, logLevel: 'silent' })
+}
+
+/**
+ * The measuring program, bundled by esbuild as the Lambda handler would be deployed, so the numbers (peak RSS
+ * above all) are those of plain Node running bundled code, not of the TypeScript loader.
+ */
+async function bundleMeasurer (): Promise<string> {
+  const outfile = join(workDir, 'measure-extraction.mjs')
+  await build({
+    entryPoints: [here('./measure-extraction.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" }
+  })
+  return outfile
+}
+
+/** GetObject rate vs the product's handler vs csv-parse, each in its own process so peak RSS is its own. */
+async function extraction (): Promise<void> {
+  const measurer = await bundleMeasurer()
+  const config = await freshConfig()
+  const emulator = await startAwsEmulator({ host: '127.0.0.1', port: config.embeddedPort, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
+  await ensureTable(createDynamoDBClient(config), config.tableName)
+  const s3 = createS3Client(config)
+  const env = {
+    ...process.env,
+    STACK: 'external',
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
+  }
+  const rows: Array<Array<string | number>> = []
+  for (const size of sizes) {
+    const path = join(workDir, `bench-${size}MB.csv`)
+    process.stderr.write(`generating ${path} ... `)
+    const file = await generateCsv(path, size)
+    process.stderr.write(`${file.rows} rows; uploading ... `)
+    const key = `bench-${size}MB.csv`
+    await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: key, Body: createReadStream(path), ContentLength: file.bytes }))
+    process.stderr.write('measuring\n')
+    const results: Record<string, { bytes: number, rows?: number, seconds: number, cpuSeconds: number, peakRssMb: number }> = {}
+    for (const mode of ['raw', 'extractor', 'csv-parse']) {
+      const { stdout } = await run(process.execPath, [measurer, mode, key], { env, maxBuffer: 1 << 20 })
+      results[mode] = JSON.parse(stdout.trim().split('\n').at(-1)!)
+    }
+    const raw = results.raw!
+    for (const [mode, r] of Object.entries(results)) {
+      const exact = r.rows === undefined ? '-' : r.rows === file.rows ? 'exact' : `WRONG (${r.rows} != ${file.rows})`
+      rows.push([
+        `${size} MB`, mode, (mb(r.bytes) / r.seconds).toFixed(0), r.rows === undefined ? '-' : (r.rows / r.seconds / 1e6).toFixed(2),
+        r.peakRssMb.toFixed(0), (r.cpuSeconds / r.seconds * 100).toFixed(0) + '%', (raw.seconds / r.seconds).toFixed(2), exact
+      ])
+    }
+  }
+  await emulator.close()
+  table('Extraction (GetObject from the embedded S3; each row its own process)',
+    ['file', 'path', 'MB/s', 'M rows/s', 'peak RSS MB', 'CPU of the reader', '÷ raw read', 'row count'], rows)
+}
+
+function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]!
+}
+
+/** PUT finished → metadata readable through the API, for one large file and for many small ones at once. */
+async function pipeline (): Promise<void> {
+  const config = await freshConfig()
+  const stack = await startEmbeddedStack(config, { output: 'ignore' })
+  const app = await buildApp({ config })
+  const api = await app.listen({ host: '127.0.0.1', port: 0 })
+  const ticket = async (filename: string) => (await (await fetch(`${api}/uploads`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename })
+  })).json() as { uploadUrl: string }).uploadUrl
+
+  const largest = Math.max(...sizes)
+  const url = await ticket('large.csv')
+  await fetch(url, { method: 'PUT', body: await openAsBlob(join(workDir, `bench-${largest}MB.csv`)) })
+  const putDone = performance.now()
+  for (;;) {
+    const res = await fetch(`${api}/files/large.csv`)
+    if (res.status === 200 && (await res.json() as FileMetadata).status !== 'processing') break
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  const largeLatency = (performance.now() - putDone) / 1000
+
+  const names = Array.from({ length: smallFiles }, (_, i) => `small-${i}.csv`)
+  const urls = await Promise.all(names.map(ticket))
+  const putAt = new Map<string, number>()
+  const seenAt = new Map<string, number>()
+  const healthLatencies: number[] = []
+  const started = performance.now()
+  await Promise.all(names.map(async (name, i) => {
+    const body = 'id,value,label\n' + Array.from({ length: 50 + i }, (_, r) => `${r},${r * 3},"row ${r}"`).join('\n') + '\n'
+    await fetch(urls[i]!, { method: 'PUT', body })
+    putAt.set(name, performance.now())
+  }))
+  while (seenAt.size < names.length && performance.now() - started < 300_000) {
+    const t0 = performance.now()
+    await fetch(`${api}/health`)
+    healthLatencies.push(performance.now() - t0)
+    const page = await (await fetch(`${api}/files?limit=1000`)).json() as { items: FileMetadata[] }
+    for (const item of page.items) {
+      if (item.status !== 'processing' && putAt.has(item.filename) && !seenAt.has(item.filename)) seenAt.set(item.filename, performance.now())
+    }
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  const latencies = names.filter(n => seenAt.has(n)).map(n => seenAt.get(n)! - putAt.get(n)!)
+  const total = (Math.max(...seenAt.values()) - started) / 1000
+  await app.close()
+  await stack.close()
+  table(`Pipeline: PUT finished → metadata readable through GET /files (LAMBDA_CONCURRENCY=${config.lambdaConcurrency})`,
+    ['case', 'files done', 'p50', 'p99', 'total', '/health p99 meanwhile'], [
+      [`1 file of ${largest} MB`, '1/1', `${largeLatency.toFixed(2)} s`, '-', `${largeLatency.toFixed(2)} s`, '-'],
+      [`${smallFiles} small files at once`, `${latencies.length}/${smallFiles}`, `${(percentile(latencies, 50) / 1000).toFixed(2)} s`,
+        `${(percentile(latencies, 99) / 1000).toFixed(2)} s`, `${total.toFixed(2)} s`, `${percentile(healthLatencies, 99).toFixed(1)} ms`]
+    ])
+}
+
+interface LoadResult { requests: { average: number }, latency: { p99: number }, non2xx: number, errors: number }
+
+/** autocannon, in its own process so the load does not share the server's event loop. */
+async function load (url: string, options: string[] = []): Promise<LoadResult> {
+  const { stdout } = await run(process.execPath, [here('../../node_modules/autocannon/autocannon.js'), '--json', '-d', duration, '-c', '32', ...options, url], { maxBuffer: 1 << 24 })
+  return JSON.parse(stdout) as LoadResult
+}
+
+/** What the API costs over the bare server and over DynamoDB itself. */
+async function apiLoad (): Promise<void> {
+  const config = await freshConfig()
+  const stack = await startEmbeddedStack(config, { output: 'ignore' })
+  await new MetadataTable(createDocumentClient(config), config.tableName).put({
+    filename: 'example.csv', upload_timestamp: new Date().toISOString(), file_size_bytes: 85, etag: 'x', status: 'processed',
+    row_count: 2, column_count: 5, column_names: ['id', 'name', 'age', 'city', 'date'], warnings: [], processed_at: new Date().toISOString()
+  })
+  const app = await buildApp({ config })
+  app.get('/bench/noop', async () => ({ ok: true }))
+  const api = await app.listen({ host: '127.0.0.1', port: 0 })
+  const json = ['-H', 'content-type=application/json']
+  const uploads = await load(`${api}/uploads`, ['-m', 'POST', ...json, '-b', '{"filename":"bench.csv"}'])
+  const noop = await load(`${api}/bench/noop`)
+  const files = await load(`${api}/files/example.csv`)
+  const getItem = await load(stack.endpoint, ['-m', 'POST',
+    '-H', 'content-type=application/x-amz-json-1.0',
+    '-H', 'x-amz-target=DynamoDB_20120810.GetItem',
+    '-H', 'x-amz-date=20260101T000000Z',
+    '-H', 'authorization=AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+    '-b', JSON.stringify({ TableName: config.tableName, Key: { filename: { S: 'example.csv' } } })])
+  await app.close()
+  await stack.close()
+  const row = (name: string, r: LoadResult, base?: LoadResult) => [
+    name, r.requests.average.toFixed(0), `${r.latency.p99} ms`, base ? (r.requests.average / base.requests.average).toFixed(2) : '-', r.non2xx + r.errors
+  ]
+  table(`API under load (autocannon, 32 connections, ${duration} s each)`, ['route', 'req/s', 'p99', 'ratio', 'errors'], [
+    row('POST /uploads', uploads, noop),
+    row('GET /bench/noop (bare Fastify route, same process)', noop),
+    row('GET /files/example.csv', files, getItem),
+    row('GetItem straight to the embedded DynamoDB', getItem)
+  ])
+}
+
+console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`)
+await extraction()
+await pipeline()
+await apiLoad()
+for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })

@@ -1,0 +1,46 @@
+// Child process of `npm run bench`: reads one object one way and prints {bytes, rows, seconds, peakRssMb} as JSON.
+//   raw        GetObject, bytes counted and dropped: the ceiling for any extractor
+//   extractor  the product's Lambda handler on an S3 event: GetObject stream → metadata → DynamoDB item
+//   csv-parse  GetObject streamed through csv-parse alone, record by record
+import { GetObjectCommand } from '@aws-sdk/client-s3'
+import type { S3Event } from 'aws-lambda'
+import { createDocumentClient, createS3Client } from '../../shared/aws/clients.ts'
+import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+import { parseFully } from '../../shared/csv-metadata.ts'
+import { loadConfig } from '../../shared/config.ts'
+import { encodeEventKey } from '../../shared/s3-event-key.ts'
+
+const [mode, key] = process.argv.slice(2) as [string, string]
+const config = loadConfig()
+const s3 = createS3Client(config)
+
+async function open () {
+  const { Body, ContentLength } = await s3.send(new GetObjectCommand({ Bucket: config.bucketName, Key: key }))
+  return { body: Body as AsyncIterable<Uint8Array>, size: ContentLength ?? 0 }
+}
+
+async function measure (): Promise<{ bytes: number, rows: number | undefined }> {
+  if (mode === 'raw') {
+    const { body } = await open()
+    let bytes = 0
+    for await (const chunk of body) bytes += chunk.length
+    return { bytes, rows: undefined }
+  }
+  if (mode === 'csv-parse') {
+    const { body, size } = await open()
+    return { bytes: size, rows: (await parseFully(body)).row_count }
+  }
+  const { handler } = await import('../../lambda/handler.ts')
+  const event = { Records: [{ eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: config.bucketName }, object: { key: encodeEventKey(key), size: 0, eTag: '' } } }] }
+  await handler(event as unknown as S3Event)
+  const record = await new MetadataTable(createDocumentClient(config), config.tableName).get(key)
+  return { bytes: record?.file_size_bytes ?? 0, rows: record?.row_count }
+}
+
+const started = performance.now()
+const cpuBefore = process.cpuUsage()
+const { bytes, rows } = await measure()
+const seconds = (performance.now() - started) / 1000
+const cpu = process.cpuUsage(cpuBefore)
+const cpuSeconds = (cpu.user + cpu.system) / 1e6
+console.log(JSON.stringify({ bytes, rows, seconds, cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }))
