@@ -2,7 +2,7 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', '.data/**', 'openapi/**'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', '.data/**', 'openapi/**', 'shared/wasm/*.as.ts'] }),
   // A TypeBox schema or an `as const` object and its static type share one name, by design.
   { rules: { '@typescript-eslint/no-redeclare': 'off' } }
 ]

@@ -186,8 +186,16 @@ async function apiLoad (): Promise<void> {
   const config = await freshConfig()
   const stack = await startEmbeddedStack(config, { output: 'ignore' })
   await new MetadataTable(createDocumentClient(config), config.tableName).put({
-    filename: 'example.csv', upload_timestamp: new Date().toISOString(), file_size_bytes: 85, etag: 'x', status: 'processed',
-    row_count: 2, column_count: 5, column_names: ['id', 'name', 'age', 'city', 'date'], warnings: [], processed_at: new Date().toISOString()
+    filename: 'example.csv',
+    upload_timestamp: new Date().toISOString(),
+    file_size_bytes: 85,
+    etag: 'x',
+    status: 'processed',
+    row_count: 2,
+    column_count: 5,
+    column_names: ['id', 'name', 'age', 'city', 'date'],
+    warnings: [],
+    processed_at: new Date().toISOString()
   })
   const app = await buildApp({ config })
   app.get('/bench/noop', async () => ({ ok: true }))

@@ -133,3 +133,11 @@ t.test('the scanner gives up on a record over the limit, before csv-parse would'
   t.equal(scan(split(long, [10, 20, 30, 40, 50, 60, 70]), 50).gaveUp, 'record-size')
   t.equal(scan([Buffer.from('x'.repeat(100) + '\n')], 50).gaveUp, 'header-size')
 })
+
+t.test('chunks larger than the scanner\'s window, and records across window edges', async t => {
+  const rows = Array.from({ length: 60_000 }, (_, i) => `${i},"quoted, with ""escapes""\r\nand a line break",${'x'.repeat(i % 50)}`)
+  const bytes = Buffer.from('id,text,pad\n' + rows.join('\n') + '\n')
+  t.ok(bytes.length > 3 * 1024 * 1024, `${bytes.length} bytes in one chunk`)
+  t.same(scan([bytes]), { gaveUp: undefined, rows: 60_000, fields: 3 })
+  t.equal((await extractCsvMetadata(() => [bytes])).row_count, (await parseFully([bytes])).row_count)
+})
