@@ -1,6 +1,6 @@
 // Differential test: on thousands of generated CSVs, split into chunks at every position, the fast path
 // (CsvScanner, then csv-parse for the header) gives the same rows, columns and verdict as csv-parse alone.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { CsvScanner } from '../../shared/csv-scan.ts'
 import { DEFAULT_LIMITS, extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/csv-metadata.ts'
@@ -89,21 +89,18 @@ const structuredCsv = fc.record({
 
 const cuts = fc.array(fc.nat(), { maxLength: 6 })
 
-t.test('random byte soup: same verdict and counts under random chunkings', async t => {
-  await fc.assert(fc.asyncProperty(rawCsv, cuts, async (text, at) => {
+/** Asserts that every input `inputs` generates agrees, under random chunkings. */
+async function agreeOn (t: Test, inputs: fc.Arbitrary<string>, numRuns: number): Promise<void> {
+  await fc.assert(fc.asyncProperty(inputs, cuts, async (text, at) => {
     const problem = await disagreement(Buffer.from(text), at)
     if (problem !== undefined) throw new Error(`${JSON.stringify(text)} cut at ${JSON.stringify(at)}: ${problem}`)
-  }), { numRuns: 3000 })
-  t.pass('3000 inputs agree')
-})
+  }), { numRuns })
+  t.pass(`${numRuns} inputs agree`)
+}
 
-t.test('generated CSV files: same verdict and counts under random chunkings', async t => {
-  await fc.assert(fc.asyncProperty(structuredCsv, cuts, async (text, at) => {
-    const problem = await disagreement(Buffer.from(text), at)
-    if (problem !== undefined) throw new Error(`${JSON.stringify(text)} cut at ${JSON.stringify(at)}: ${problem}`)
-  }), { numRuns: 2000 })
-  t.pass('2000 files agree')
-})
+t.test('random byte soup: same verdict and counts under random chunkings', t => agreeOn(t, rawCsv, 3000))
+
+t.test('generated CSV files: same verdict and counts under random chunkings', t => agreeOn(t, structuredCsv, 2000))
 
 t.test('every split position of tricky inputs', async t => {
   const tricky = [
