@@ -4,8 +4,9 @@ import { loadConfig } from '../shared/config.ts'
 import { createDocumentClient, createS3Client } from '../shared/aws/clients.ts'
 import { MetadataTable } from '../shared/aws/metadata-table.ts'
 import { decodeEventKey } from '../shared/s3-event-key.ts'
+import { orderingKey } from '../shared/sequencer.ts'
 import { createLogger } from './logger.ts'
-import { processObject, type ProcessDeps } from './process-object.ts'
+import { processObject, removeObject, type ProcessDeps } from './process-object.ts'
 import { readObject } from './s3-object.ts'
 
 /** What S3 sends once when a notification is configured. */
@@ -17,12 +18,16 @@ const table = new MetadataTable(createDocumentClient(config), config.tableName)
 const logger = createLogger()
 const deps: ProcessDeps = {
   readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag),
-  saveRecord: record => table.put(record),
+  saveRecord: (record, orderingKey) => table.put(record, orderingKey),
+  markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
   logger,
   limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns }
 }
 
-/** Processes every record; if any could not be recorded, throws after the others so Lambda retries. */
+/**
+ * Processes every record (ObjectCreated: extract the metadata; ObjectRemoved: forget the file); if any could
+ * not be recorded, throws after the others so Lambda retries.
+ */
 export async function handler (event: S3Event | TestEvent): Promise<void> {
   if ('Event' in event) {
     logger.info('ignoring s3:TestEvent')
@@ -31,18 +36,20 @@ export async function handler (event: S3Event | TestEvent): Promise<void> {
   const failures: unknown[] = []
   for (const record of event.Records) {
     const key = decodeEventKey(record.s3.object.key)
-    if (!record.eventName.startsWith('ObjectCreated:')) {
-      logger.info('ignoring event', { eventName: record.eventName, key })
-      continue
+    const object = {
+      bucket: record.s3.bucket.name,
+      key,
+      eventTime: record.eventTime,
+      orderingKey: orderingKey(record.s3.object.sequencer)
     }
     try {
-      await processObject(deps, {
-        bucket: record.s3.bucket.name,
-        key,
-        eventTime: record.eventTime,
-        size: record.s3.object.size,
-        etag: record.s3.object.eTag
-      })
+      if (record.eventName.startsWith('ObjectCreated:')) {
+        await processObject(deps, { ...object, size: record.s3.object.size, etag: record.s3.object.eTag })
+      } else if (record.eventName.startsWith('ObjectRemoved:')) {
+        await removeObject(deps, object)
+      } else {
+        logger.info('ignoring event', { eventName: record.eventName, key })
+      }
     } catch (err) {
       logger.error('processing failed; the invocation will be retried', { key, error: String(err) })
       failures.push(err)

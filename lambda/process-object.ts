@@ -16,7 +16,10 @@ export interface ProcessDeps {
    * With `etag`, fails unless the object is still that version.
    */
   readObject: (bucket: string, key: string, etag?: string) => Promise<StoredObject>
-  saveRecord: (record: FileMetadata) => Promise<void>
+  /** Writes the record unless a newer event (by ordering key) wrote it; false when one did. */
+  saveRecord: (record: FileMetadata, orderingKey?: string) => Promise<boolean>
+  /** Leaves the deleted file's tombstone unless a newer event wrote it; false when one did. */
+  markDeleted: (key: string, deletedAt: string, orderingKey?: string) => Promise<boolean>
   logger: Logger
   limits: ExtractLimits
 }
@@ -28,13 +31,23 @@ export interface CreatedObject {
   eventTime: string
   size: number
   etag: string
+  /** The event's place in the key's history (../shared/sequencer.ts); undefined when unknown. */
+  orderingKey?: string | undefined
+}
+
+export interface RemovedObject {
+  bucket: string
+  key: string
+  eventTime: string
+  orderingKey?: string | undefined
 }
 
 /**
  * Processes one created object. A problem with the file's content ends as a `failed` record and resolves;
  * anything that prevents recording a verdict (S3 or DynamoDB unreachable) rejects, so the invocation is retried.
+ * Resolves to undefined when a newer event for the same key had already been recorded: a late event is a no-op.
  */
-export async function processObject (deps: ProcessDeps, object: CreatedObject): Promise<FileMetadata> {
+export async function processObject (deps: ProcessDeps, object: CreatedObject): Promise<FileMetadata | undefined> {
   const started = Date.now()
   const base: FileMetadata = {
     filename: object.key,
@@ -43,7 +56,10 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
     etag: object.etag.replace(/"/g, ''),
     status: Status.processing
   }
-  await deps.saveRecord(base)
+  if (!await deps.saveRecord(base, object.orderingKey)) {
+    deps.logger.info('event ignored: a newer one for this key was already recorded', { bucket: object.bucket, key: object.key })
+    return undefined
+  }
 
   let record: FileMetadata
   try {
@@ -69,7 +85,10 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
     const error = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }) }
     record = { ...base, status: Status.failed, error, processed_at: new Date().toISOString() }
   }
-  await deps.saveRecord(record)
+  if (!await deps.saveRecord(record, object.orderingKey)) {
+    deps.logger.info('result dropped: the file was replaced or deleted while it was read', { bucket: object.bucket, key: object.key })
+    return undefined
+  }
   deps.logger.info('file processed', {
     bucket: object.bucket,
     key: object.key,
@@ -79,4 +98,13 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
     duration_ms: Date.now() - started
   })
   return record
+}
+
+/** Records that an object was deleted, so the API stops reporting it. */
+export async function removeObject (deps: ProcessDeps, object: RemovedObject): Promise<void> {
+  const applied = await deps.markDeleted(object.key, new Date(object.eventTime).toISOString(), object.orderingKey)
+  deps.logger.info(applied ? 'file deleted' : 'event ignored: a newer one for this key was already recorded', {
+    bucket: object.bucket,
+    key: object.key
+  })
 }

@@ -1,15 +1,21 @@
 // The DynamoDB table of file metadata: its key design and the reads and writes both sides make.
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb'
+import { ConditionalCheckFailedException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
 import type { FileMetadata } from '../file-record.ts'
 
 /**
  * Items are keyed by `filename` (the object key). Listing newest-first uses the global secondary index
  * `by-upload-time`, whose partition key `listing` is the same for every item, so one Query pages through
  * all files in upload order without scanning the table.
+ *
+ * Each item also keeps the S3 `sequencer` of the event that wrote it, and a write only lands when its event
+ * is not older (see ../sequencer.ts): duplicate events rewrite the same item, late ones change nothing. A
+ * deleted object leaves a tombstone (`status: deleted`, no `listing`, so it drops out of the index), which
+ * stops a late ObjectCreated event from bringing the file back.
  */
 export const LISTING_INDEX = 'by-upload-time'
 const LISTING_PARTITION = 'files'
+const DELETED = 'deleted'
 
 export function tableDefinition (tableName: string): CreateTableCommandInput {
   return {
@@ -52,16 +58,41 @@ export class MetadataTable {
     this.#tableName = tableName
   }
 
-  async put (record: FileMetadata): Promise<void> {
-    await this.#client.send(new PutCommand({
-      TableName: this.#tableName,
-      Item: { ...record, listing: LISTING_PARTITION }
-    }))
+  /**
+   * Writes the record, unless the item was written by a newer event than `sequencer` (an ordering key from
+   * ../sequencer.ts); returns false when it was. Without a sequencer the write is unconditional.
+   */
+  async put (record: FileMetadata, sequencer?: string): Promise<boolean> {
+    return this.#putIfNotOlder({ ...record, listing: LISTING_PARTITION }, sequencer)
   }
 
+  /** Leaves a tombstone for a deleted object, unless a newer event wrote the item; false when one did. */
+  async markDeleted (filename: string, deletedAt: string, sequencer?: string): Promise<boolean> {
+    return this.#putIfNotOlder({ filename, status: DELETED, deleted_at: deletedAt }, sequencer)
+  }
+
+  /** The record of a file that exists, or undefined (never uploaded, or deleted). */
   async get (filename: string): Promise<FileMetadata | undefined> {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { filename } }))
-    return Item === undefined ? undefined : withoutListing(Item)
+    return Item === undefined || Item.status === DELETED ? undefined : asRecord(Item)
+  }
+
+  async #putIfNotOlder (item: Record<string, unknown>, sequencer: string | undefined): Promise<boolean> {
+    const input: PutCommandInput = sequencer === undefined
+      ? { TableName: this.#tableName, Item: item }
+      : {
+          TableName: this.#tableName,
+          Item: { ...item, sequencer },
+          ConditionExpression: 'attribute_not_exists(sequencer) OR sequencer <= :sequencer',
+          ExpressionAttributeValues: { ':sequencer': sequencer }
+        }
+    try {
+      await this.#client.send(new PutCommand(input))
+      return true
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false
+      throw err
+    }
   }
 
   /** One page of files, newest upload first. */
@@ -76,14 +107,15 @@ export class MetadataTable {
       ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor(cursor) })
     }))
     return {
-      items: Items.map(withoutListing),
+      items: Items.map(asRecord),
       nextCursor: LastEvaluatedKey === undefined ? null : encodeCursor(LastEvaluatedKey)
     }
   }
 }
 
-function withoutListing (item: Record<string, unknown>): FileMetadata {
-  const { listing: _listing, ...record } = item
+/** The API's view of an item: without the attributes that exist for indexing and ordering. */
+function asRecord (item: Record<string, unknown>): FileMetadata {
+  const { listing: _listing, sequencer: _sequencer, ...record } = item
   return record as FileMetadata
 }
 

@@ -1,7 +1,7 @@
 // The whole pipeline over real HTTP: POST /uploads, PUT through the presigned URL, S3 event, handler, GET /files.
 import t from 'tap'
 import { readFileSync, statSync } from 'node:fs'
-import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
 import { startTestStack, waitFor } from '../helpers/stack.ts'
@@ -58,6 +58,25 @@ t.test('pipeline', async t => {
   t.test('a key S3 must URL-encode in the event is decoded back', async t => {
     await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'dir/my file+(1) é.csv', Body: 'x\n1\n' }))
     t.match(await settled('dir/my file+(1) é.csv'), { status: 'processed', row_count: 1 })
+  })
+
+  t.test('a deleted object disappears from the API', async t => {
+    await upload('short-lived.csv', 'a\n1\n')
+    await settled('short-lived.csv')
+    await s3.send(new DeleteObjectCommand({ Bucket: config.bucketName, Key: 'short-lived.csv' }))
+    await waitFor(async () => (await fetch(`${api}/files/short-lived.csv`)).status === 404 || undefined, 30_000, 'the 404')
+    const list = await (await fetch(`${api}/files`)).json() as { items: FileMetadata[] }
+    t.notOk(list.items.some(item => item.filename === 'short-lived.csv'), 'not listed')
+  })
+
+  t.test('two uploads of one name in a row leave the metadata of the second', async t => {
+    await upload('twice.csv', 'a\n1\n')
+    const second = await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'twice.csv', Body: 'a\n1\n2\n3\n' }))
+    const file = await waitFor(async () => {
+      const found = await settled('twice.csv')
+      return found.etag === second.ETag!.replace(/"/g, '') ? found : undefined
+    }, 30_000, 'the second upload\'s metadata')
+    t.match(file, { status: 'processed', row_count: 3 })
   })
 
   t.test('a presigned URL declaring contentLength accepts that body', async t => {

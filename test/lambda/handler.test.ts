@@ -8,9 +8,9 @@ import { startEmulator } from '../helpers/stack.ts'
 const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
 
 /** An event as S3 delivers it (abridged to the fields S3 always sends). */
-function s3Event (bucket: string, records: Array<{ key: string, eventName?: string, size?: number, eTag?: string }>): S3Event {
+function s3Event (bucket: string, records: Array<{ key: string, eventName?: string, size?: number, eTag?: string, sequencer?: string }>): S3Event {
   return {
-    Records: records.map(({ key, eventName = 'ObjectCreated:Put', size = 85, eTag = 'abc' }) => ({
+    Records: records.map(({ key, eventName = 'ObjectCreated:Put', size = 85, eTag = 'abc', sequencer = '0055AED6DCD90281E5' }) => ({
       eventVersion: '2.1',
       eventSource: 'aws:s3',
       awsRegion: 'us-east-1',
@@ -23,7 +23,7 @@ function s3Event (bucket: string, records: Array<{ key: string, eventName?: stri
         s3SchemaVersion: '1.0',
         configurationId: 'csv-uploads',
         bucket: { name: bucket, ownerIdentity: { principalId: 'EXAMPLE' }, arn: `arn:aws:s3:::${bucket}` },
-        object: { key: encodeEventKey(key), size, eTag, sequencer: '0055AED6DCD90281E5' }
+        object: { key: encodeEventKey(key), size, eTag, sequencer }
       }
     }))
   }
@@ -55,11 +55,27 @@ t.test('handler', async t => {
     for (const key of keys) t.match(await table.get(key), { filename: key, status: 'processed', row_count: 2 }, key)
   })
 
-  t.test('ignores the s3:TestEvent and events that are not ObjectCreated', async t => {
+  t.test('ignores the s3:TestEvent', async t => {
     await handler({ Event: 's3:TestEvent' })
-    await handler(s3Event(config.bucketName, [{ key: 'removed.csv', eventName: 'ObjectRemoved:Delete' }]))
-    t.equal(await table.get('removed.csv'), undefined)
     t.match(logged.join(''), /ignoring s3:TestEvent/)
+  })
+
+  t.test('ObjectRemoved forgets the file; a replayed older ObjectCreated does not bring it back', async t => {
+    await put('removed.csv', SEED)
+    await handler(s3Event(config.bucketName, [{ key: 'removed.csv', sequencer: '0055AED6DCD90281E5' }]))
+    t.match(await table.get('removed.csv'), { status: 'processed' })
+    await handler(s3Event(config.bucketName, [{ key: 'removed.csv', eventName: 'ObjectRemoved:Delete', sequencer: '0055AED6DCD90281F0' }]))
+    t.equal(await table.get('removed.csv'), undefined)
+    await handler(s3Event(config.bucketName, [{ key: 'removed.csv', sequencer: '0055AED6DCD90281E5' }]))
+    t.equal(await table.get('removed.csv'), undefined)
+  })
+
+  t.test('sequencers of different lengths compare as S3 says: right-padded with zeros', async t => {
+    await put('padded.csv', SEED)
+    await handler(s3Event(config.bucketName, [{ key: 'padded.csv', sequencer: '0055AED6DCD90281F0' }]))
+    // Shorter but, padded, greater: this later delete applies.
+    await handler(s3Event(config.bucketName, [{ key: 'padded.csv', eventName: 'ObjectRemoved:Delete', sequencer: '0055AED6DCD9029' }]))
+    t.equal(await table.get('padded.csv'), undefined)
   })
 
   t.test('a record that cannot be recorded fails the invocation after the others are done', async t => {

@@ -1,11 +1,12 @@
 // processObject against the real emulators: processed and failed records, and failures that must be retried.
 import t from 'tap'
 import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
-import { processObject, type ProcessDeps } from '../../lambda/process-object.ts'
+import { processObject, removeObject, type ProcessDeps } from '../../lambda/process-object.ts'
 import { readObject } from '../../lambda/s3-object.ts'
 import { createLogger } from '../../lambda/logger.ts'
 import { DEFAULT_LIMITS } from '../../shared/csv-metadata.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
+import { orderingKey } from '../../shared/sequencer.ts'
 import { startEmulator } from '../helpers/stack.ts'
 
 const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
@@ -16,7 +17,8 @@ t.test('processObject', async t => {
   const saved: FileMetadata[] = []
   const deps: ProcessDeps = {
     readObject: (bucket, key) => readObject(s3, bucket, key),
-    saveRecord: async record => { saved.push(record); await table.put(record) },
+    saveRecord: async (record, orderingKey) => { saved.push(record); return table.put(record, orderingKey) },
+    markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
     logger: createLogger(line => lines.push(line)),
     limits: DEFAULT_LIMITS
   }
@@ -28,7 +30,7 @@ t.test('processObject', async t => {
   t.test('a valid CSV is marked processing, then processed with its metadata', async t => {
     saved.length = 0
     const object = await upload('example.csv', SEED)
-    const record = await processObject(deps, object)
+    const record = (await processObject(deps, object))!
     t.same(saved.map(r => r.status), ['processing', 'processed'])
     t.match(record, {
       filename: 'example.csv',
@@ -45,7 +47,7 @@ t.test('processObject', async t => {
   })
 
   t.test('invalid content ends as failed with a code, a message and a line', async t => {
-    const record = await processObject(deps, await upload('ragged.csv', 'a,b\n1,2\n3\n'))
+    const record = (await processObject(deps, await upload('ragged.csv', 'a,b\n1,2\n3\n')))!
     t.match(record, { status: 'failed', error: { code: 'missing-cell', line: 3, message: /Line 3 has 1 fields but the header has 2/ } })
     t.equal(record.row_count, undefined)
     t.match(await table.get('ragged.csv'), { status: 'failed', error: { code: 'missing-cell' } })
@@ -58,9 +60,56 @@ t.test('processObject', async t => {
     t.match(record, { status: 'failed', error: { code: 'object-missing', message: /no longer exists/ } })
   })
 
+  t.test('the same event delivered twice leaves one correct record', async t => {
+    const object = { ...await upload('twice.csv', SEED), orderingKey: orderingKey('0055AED6DCD90281E5') }
+    const first = await processObject(deps, object)
+    const second = await processObject(deps, object)
+    t.match(second, { status: 'processed', row_count: 2 })
+    t.same({ ...second, processed_at: '' }, { ...first, processed_at: '' })
+    t.match(await table.get('twice.csv'), { status: 'processed', row_count: 2 })
+  })
+
+  t.test('an older event arriving after a newer one changes nothing', async t => {
+    const newer = { ...await upload('ordered.csv', 'a,b\n1,2\n3,4\n5,6\n'), orderingKey: orderingKey('0055AED6DCD90281F0') }
+    t.match(await processObject(deps, newer), { row_count: 3 })
+    const older = { ...newer, orderingKey: orderingKey('0055AED6DCD90281E5'), etag: 'older' }
+    t.equal(await processObject(deps, older), undefined, 'the late event is a no-op')
+    t.match(await table.get('ordered.csv'), { row_count: 3, etag: newer.etag.replace(/"/g, '') })
+    t.match(lines.at(-1), /event ignored: a newer one for this key was already recorded/)
+  })
+
+  t.test('a result is dropped when a newer event recorded the key while the file was read', async t => {
+    const object = { ...await upload('raced.csv', SEED), orderingKey: orderingKey('1000') }
+    const racing: ProcessDeps = {
+      ...deps,
+      readObject: async (bucket, key, etag) => {
+        await table.put({ ...(await table.get(key))!, status: 'processing', etag: 'newer' }, orderingKey('2000'))
+        return readObject(s3, bucket, key, etag)
+      }
+    }
+    t.equal(await processObject(racing, object), undefined)
+    t.match(await table.get('raced.csv'), { status: 'processing', etag: 'newer' }, 'the newer event\'s record stands')
+  })
+
+  t.test('a deleted file disappears, and a late ObjectCreated does not bring it back', async t => {
+    const object = { ...await upload('deleted.csv', SEED), orderingKey: orderingKey('A0') }
+    await processObject(deps, object)
+    await removeObject(deps, { bucket: object.bucket, key: 'deleted.csv', eventTime: '2026-11-24T11:00:00.000Z', orderingKey: orderingKey('A1') })
+    t.equal(await table.get('deleted.csv'), undefined)
+    t.notOk((await table.list(1000)).items.some(item => item.filename === 'deleted.csv'), 'not listed')
+    t.equal(await processObject(deps, object), undefined, 'the replayed create is older than the delete')
+    t.equal(await table.get('deleted.csv'), undefined)
+  })
+
+  t.test('a new upload after a delete is processed again', async t => {
+    const object = { ...await upload('deleted.csv', 'x\n1\n'), orderingKey: orderingKey('A2') }
+    t.match(await processObject(deps, object), { status: 'processed', row_count: 1 })
+    t.match(await table.get('deleted.csv'), { row_count: 1 })
+  })
+
   t.test('when the verdict cannot be recorded, processObject rejects so the invocation is retried', async t => {
     const object = await upload('unrecorded.csv', SEED)
-    const failing: ProcessDeps = { ...deps, saveRecord: async () => { throw new Error('DynamoDB unreachable') } }
+    const failing: ProcessDeps = { ...deps, saveRecord: () => Promise.reject(new Error('DynamoDB unreachable')) }
     await t.rejects(processObject(failing, object), { message: 'DynamoDB unreachable' })
   })
 
