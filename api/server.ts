@@ -27,6 +27,12 @@ async function main (): Promise<void> {
   process.on('SIGTERM', stop)
 
   console.log(banner(config, stack))
+  stack?.caughtUp.then(
+    ({ drift, failures }) => {
+      if (drift.length > 0) app.log.info({ drift: drift.map(({ key, reason }) => ({ key, reason })), failures }, `caught up on ${drift.length} file(s) left unprocessed by the last run`)
+    },
+    (err: unknown) => app.log.error({ err }, 'catching up on files left unprocessed failed; run `npm run reconcile`')
+  )
 }
 
 async function startEmbedded (config: Config): Promise<EmbeddedStack> {

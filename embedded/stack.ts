@@ -1,10 +1,14 @@
 // The embedded AWS stack: emulators on one port, bucket and table provisioned, S3 events delivered to the handler.
 import type { Config } from '../shared/config.ts'
-import { createDynamoDBClient, createS3Client, EMBEDDED_CREDENTIALS } from '../shared/aws/clients.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client, EMBEDDED_CREDENTIALS } from '../shared/aws/clients.ts'
+import { reconcile, type ReconcileResult } from '../shared/aws/drift.ts'
+import { MetadataTable } from '../shared/aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../shared/aws/provision.ts'
 import { encodeEventKey } from '../shared/s3-event-key.ts'
+import { objectCreatedEvent } from '../shared/s3-events.ts'
 import { startAwsEmulator, type RawS3Event } from './aws-emulator.ts'
 import { lockDataDir } from './data-lock.ts'
+import { writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 
 export type StackConfig = Pick<Config, 'region' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
@@ -14,6 +18,11 @@ export interface EmbeddedStack {
   /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */
   endpoint: string
   runtime: LambdaRuntime
+  /**
+   * Settles once the files that lost their processing while the stack was down (no metadata, stale or stuck
+   * metadata, records of deleted objects) have been re-driven: nothing uploaded before a crash is lost.
+   */
+  caughtUp: Promise<ReconcileResult>
   close: () => Promise<void>
 }
 
@@ -32,19 +41,33 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       onS3Event: event => runtime?.invoke(asDelivered(event, config.region))
     })
     const clientConfig = { region: config.region, awsEndpoint: emulator.endpoint, stack: 'embedded' as const }
-    await ensureBucket(createS3Client(clientConfig), config.bucketName)
+    const s3 = createS3Client(clientConfig)
+    await ensureBucket(s3, config.bucketName)
     await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
 
+    const { onFailure, ...options } = runtimeOptions
     runtime = new LambdaRuntime({
       concurrency: config.lambdaConcurrency,
       env: () => lambdaEnvironment(config, emulator.endpoint),
-      ...runtimeOptions
+      onFailure: (event, error) => {
+        writeDeadLetter(config.dataDir, event, error)
+        onFailure?.(event, error)
+      },
+      ...options
     })
     const started = runtime
+    const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
+    const caughtUp = reconcile({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }, {
+      redrive: async object => started.invoke(objectCreatedEvent(config.bucketName, config.region, object)),
+      forget: async key => { await table.markDeleted(key, new Date().toISOString()) }
+    })
+    caughtUp.catch(() => {}) // handled by whoever awaits it (npm start logs the outcome)
     return {
       endpoint: emulator.endpoint,
       runtime: started,
+      caughtUp,
       close: async () => {
+        await caughtUp.catch(() => {})
         await emulator.close()
         await started.close()
         release()

@@ -1,28 +1,16 @@
 // The S3-triggered Lambda handler: clients built once per container, each record handed to processObject.
 import type { S3Event } from 'aws-lambda'
 import { loadConfig } from '../shared/config.ts'
-import { createDocumentClient, createS3Client } from '../shared/aws/clients.ts'
-import { MetadataTable } from '../shared/aws/metadata-table.ts'
 import { decodeEventKey } from '../shared/s3-event-key.ts'
 import { orderingKey } from '../shared/sequencer.ts'
-import { createLogger } from './logger.ts'
-import { processObject, removeObject, type ProcessDeps } from './process-object.ts'
-import { readObject } from './s3-object.ts'
+import { createProcessDeps } from './deps.ts'
+import { processObject, removeObject } from './process-object.ts'
 
 /** What S3 sends once when a notification is configured. */
 interface TestEvent { Event: 's3:TestEvent' }
 
-const config = loadConfig()
-const s3 = createS3Client(config)
-const table = new MetadataTable(createDocumentClient(config), config.tableName)
-const logger = createLogger()
-const deps: ProcessDeps = {
-  readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag),
-  saveRecord: (record, orderingKey) => table.put(record, orderingKey),
-  markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
-  logger,
-  limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns }
-}
+const deps = createProcessDeps(loadConfig())
+const { logger } = deps
 
 /**
  * Processes every record (ObjectCreated: extract the metadata; ObjectRemoved: forget the file); if any could

@@ -1,5 +1,5 @@
 // The DynamoDB table of file metadata: its key design and the reads and writes both sides make.
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, QueryCommand, paginateScan, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb'
 import { ConditionalCheckFailedException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
 import type { FileMetadata } from '../file-record.ts'
 
@@ -44,6 +44,13 @@ export interface FilePage {
   nextCursor: string | null
 }
 
+export interface RecordSummary {
+  filename: string
+  etag?: string
+  status: string
+  upload_timestamp?: string
+}
+
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError'
   readonly code = 'invalid-cursor'
@@ -75,6 +82,16 @@ export class MetadataTable {
   async get (filename: string): Promise<FileMetadata | undefined> {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { filename } }))
     return Item === undefined || Item.status === DELETED ? undefined : asRecord(Item)
+  }
+
+  /** Every item's key facts, tombstones included: a full Scan, for reconciliation only. */
+  async * scanSummaries (): AsyncGenerator<RecordSummary> {
+    const pages = paginateScan({ client: this.#client }, {
+      TableName: this.#tableName,
+      ProjectionExpression: 'filename, etag, #status, upload_timestamp',
+      ExpressionAttributeNames: { '#status': 'status' }
+    })
+    for await (const page of pages) yield * (page.Items ?? []) as RecordSummary[]
   }
 
   async #putIfNotOlder (item: Record<string, unknown>, sequencer: string | undefined): Promise<boolean> {

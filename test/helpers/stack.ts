@@ -33,6 +33,7 @@ export async function startTestStack (t: Test, overrides: Partial<Config> = {}, 
   const config = testConfig({ embeddedPort: await freePort(), dataDir: t.testdir(), ...overrides })
   const stack = await startEmbeddedStack(config, { output: 'ignore', retryDelaysMs: [50, 100], ...runtime })
   t.teardown(() => stack.close())
+  await stack.caughtUp
   return {
     config,
     stack,
