@@ -1,5 +1,6 @@
 // Builds the Fastify application: OpenAPI docs, the problem-details error handler, and the routes.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -39,6 +40,9 @@ export async function buildApp ({ config, services = createServices(config), log
         version: '0.1.0',
         description: 'Upload CSV files through presigned S3 URLs; an S3-triggered Lambda extracts their metadata into DynamoDB; read it back here.'
       },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The API_KEY, when the server has one.' } }
+      },
       tags: [
         { name: 'uploads', description: 'Getting files in' },
         { name: 'files', description: 'Reading extracted metadata' },
@@ -49,6 +53,9 @@ export async function buildApp ({ config, services = createServices(config), log
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, methods: ['GET', 'POST'] })
+  }
 
   installProblemHandlers(app)
   const routeOptions: RouteOptions = { config, services }

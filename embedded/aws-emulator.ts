@@ -24,6 +24,8 @@ export interface AwsEmulatorOptions {
   dataDir: string
   /** Buckets created when missing. */
   buckets: string[]
+  /** Browser origins allowed to PUT and GET objects (CORS); none when empty. */
+  corsOrigins?: string[]
   onS3Event: (event: RawS3Event) => void
 }
 
@@ -54,7 +56,7 @@ export async function startAwsEmulator (options: AwsEmulatorOptions): Promise<Aw
     directory: s3Directory,
     silent: true,
     vhostBuckets: false,
-    configureBuckets: options.buckets.map(name => ({ name }))
+    configureBuckets: options.buckets.map(name => ({ name, configs: corsConfiguration(options.corsOrigins ?? []) }))
   })
   await s3.configureBuckets()
   s3.on('event', options.onS3Event)
@@ -84,4 +86,11 @@ export async function startAwsEmulator (options: AwsEmulatorOptions): Promise<Aw
       s3.logger.close()
     }
   }
+}
+
+/** The bucket CORS rule a browser needs to PUT to a presigned URL and read the ETag back. */
+function corsConfiguration (origins: string[]): string[] {
+  if (origins.length === 0) return []
+  const allowed = origins.map(origin => `<AllowedOrigin>${origin}</AllowedOrigin>`).join('')
+  return [`<CORSConfiguration><CORSRule>${allowed}<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>`]
 }

@@ -12,7 +12,7 @@ import { writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 
 export type StackConfig = Pick<Config, 'region' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
-'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns'>
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'corsOrigins'>
 
 export interface EmbeddedStack {
   /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */
@@ -38,6 +38,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       port: config.embeddedPort,
       dataDir: config.dataDir,
       buckets: [config.bucketName],
+      corsOrigins: config.corsOrigins,
       onS3Event: event => runtime?.invoke(asDelivered(event, config.region))
     })
     const clientConfig = { region: config.region, awsEndpoint: emulator.endpoint, stack: 'embedded' as const }

@@ -24,10 +24,15 @@ export const Environment = Type.Object({
   MAX_UPLOAD_BYTES: Integer(1, 5 * 1024 ** 3, 5 * 1024 ** 3, 'Largest contentLength POST /uploads accepts (S3 single PUT limit: 5 GiB).'),
   MAX_RECORD_BYTES: Integer(1024, 1024 ** 3, 64 * 1024 ** 2, 'Largest CSV row, in characters, before a file fails with record-too-large.'),
   MAX_COLUMNS: Integer(1, 1_000_000, 10_000, 'Most columns a header may have before a file fails with too-many-columns.'),
+  API_KEY: Type.Optional(Type.String({ minLength: 16, description: 'When set, /uploads and /files require `Authorization: Bearer <API_KEY>` (at least 16 characters).' })),
+  CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'Browser origins allowed to call the API and PUT to the embedded bucket: `*` or a comma-separated list of origins.' })),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Log level of the API.' })
 })
 
 type Environment = Static<typeof Environment>
+
+/** Variables whose values never appear in messages. */
+const SECRETS = new Set(['API_KEY'])
 
 export interface Config {
   stack: 'embedded' | 'external'
@@ -48,6 +53,9 @@ export interface Config {
   maxRecordBytes: number
   maxColumns: number
   logLevel: string
+  apiKey: string | undefined
+  /** Origins allowed by CORS; empty means no CORS headers. */
+  corsOrigins: string[]
 }
 
 export class ConfigError extends Error {
@@ -68,7 +76,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   if (errors.length > 0) {
     const lines = [...new Map(errors.map(e => {
       const name = e.instancePath.slice(1)
-      return [name, `${name}=${JSON.stringify(known[name])}: ${e.message} (${describe(name)})`]
+      const shown = SECRETS.has(name) ? '(hidden)' : JSON.stringify(known[name])
+      return [name, `${name}=${shown}: ${e.message} (${describe(name)})`]
     })).values()]
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
   }
@@ -95,6 +104,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     maxRecordBytes: e.MAX_RECORD_BYTES,
     maxColumns: e.MAX_COLUMNS,
     logLevel: e.LOG_LEVEL,
+    apiKey: e.API_KEY,
+    corsOrigins: e.CORS_ORIGINS?.split(',') ?? [],
     ...overrides
   })
 }
