@@ -66,6 +66,7 @@ export async function extractCsvMetadata (
     if (headerBytes === undefined) throw noHeader()
     const header = parseHeader(headerBytes, limits, warnings)
     if (header.length === scanner.headerFields) {
+      warnAboutBlankLines(scanner.blankLines, warnings)
       return { row_count: scanner.rows, column_count: header.length, column_names: header, warnings }
     }
   }
@@ -85,12 +86,22 @@ export async function parseFully (source: ByteSource, limits: ExtractLimits = DE
       rowCount++
     }
   }))
+  let lastByte: number | undefined
+  async function * remembered (bytes: AsyncIterable<Buffer>) {
+    for await (const chunk of bytes) {
+      lastByte = chunk[chunk.length - 1]
+      yield chunk
+    }
+  }
   try {
-    await pipeline(checkedBytes(source, warnings), parser, discard())
+    await pipeline(remembered(checkedBytes(source, warnings)), parser, discard())
   } catch (err) {
     throw err instanceof CsvError ? verdictFor(err, header?.length ?? 0, limits) : err
   }
   if (header === undefined) throw noHeader()
+  // csv-parse also counts the empty "line" after a final line break.
+  const endsWithLineBreak = lastByte === 0x0a || lastByte === 0x0d
+  warnAboutBlankLines(parser.info.empty_lines - (endsWithLineBreak ? 1 : 0), warnings)
   return { row_count: rowCount, column_count: header.length, column_names: header, warnings }
 }
 
@@ -118,6 +129,10 @@ function parseHeader (bytes: Buffer, limits: ExtractLimits, warnings: Issue[]): 
     checkHeader(record, line, limits, warnings)
   }))
   return header
+}
+
+function warnAboutBlankLines (count: number, warnings: Issue[]): void {
+  if (count > 0) warnings.push({ code: 'blank-row', message: `${count} blank line(s) were skipped; they are not counted as rows.` })
 }
 
 function noHeader (): ProcessingError {
@@ -228,6 +243,11 @@ function checkHeader (header: string[], line: number, limits: ExtractLimits, war
   }
   if (header.every(name => name.trim() === '')) {
     throw new ProcessingError(ErrorCode.blankHeader, 'The header line is blank. Put the column names on the first line.', line)
+  }
+  const [only] = header
+  if (header.length === 1 && only !== undefined && /[;\t|]/.test(only)) {
+    const separator = only.includes(';') ? 'semicolon' : only.includes('\t') ? 'tab' : 'pipe'
+    warnings.push({ code: 'possible-delimiter', message: `The header is one column containing a ${separator}: only commas separate columns, so each line was read as one column.`, line })
   }
   const seen = new Set<string>()
   header.forEach((name, i) => {

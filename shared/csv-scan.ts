@@ -24,6 +24,7 @@ interface ScanExports {
   takeRows: () => number
   stopped: () => number
   headerFields: () => number
+  blanks: () => number
 }
 
 const Status = { more: 0, fieldCount: 1, recordSize: 2, headerEnd: 3, unclosedQuote: 4 } as const
@@ -53,6 +54,11 @@ export class CsvScanner {
   /** The bytes up to the end of the header, once it has been seen. */
   get headerBytes (): Buffer | undefined {
     return this.#headerDone ? Buffer.concat(this.#headerChunks, this.#headerLength) : undefined
+  }
+
+  /** Blank lines skipped so far. */
+  get blankLines (): number {
+    return this.#wasm.blanks()
   }
 
   /** Fields in the header; -1 until it has been seen. */

@@ -27,6 +27,7 @@ let atFieldStart = true
 let carried: i32 = 0
 let fields: i32 = 1
 let rows: i32 = 0
+let blankLines: i32 = 0
 let stoppedAt: i32 = 0
 
 export function inputBase (): usize { return INPUT }
@@ -36,6 +37,8 @@ export function takeRows (): i32 { const r = rows; rows = 0; return r }
 /** Where the last `scan` stopped (the end of the header, for HEADER_END). */
 export function stopped (): i32 { return stoppedAt }
 export function headerFields (): i32 { return expectedFields }
+/** Blank lines skipped so far. */
+export function blanks (): i32 { return blankLines }
 
 export function reset (limit: i32): void {
   maxRecordBytes = limit
@@ -47,6 +50,7 @@ export function reset (limit: i32): void {
   carried = 0
   fields = 1
   rows = 0
+  blankLines = 0
 }
 
 /** The next comma, quote, CR or LF at or after `i`, or `n`. */
@@ -154,6 +158,8 @@ export function scan (start: i32, n: i32): i32 {
         }
         if (fields != expectedFields) { stoppedAt = i; return FIELD_COUNT }
         rows++
+      } else {
+        blankLines++
       }
       carried = 0
       fields = 1
