@@ -1,0 +1,99 @@
+// The input corpus: every kind of file people upload, each through the real pipeline (S3 PUT, event, handler,
+// DynamoDB, API), with its expected verdict: processed (with warnings where something was odd) or failed with
+// a stable code, a message and, where one applies, the line.
+import t from 'tap'
+import { gzipSync } from 'node:zlib'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { buildApp } from '../../api/app.ts'
+import type { FileMetadata } from '../../shared/file-record.ts'
+import { startTestStack, waitFor } from '../helpers/stack.ts'
+
+interface Case {
+  key: string
+  body: string | Buffer
+  expect: Partial<FileMetadata> & { warningCodes?: string[] }
+}
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
+const ZIP = Buffer.from('504b0304140000000800', 'hex')
+const wide = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`).join(',') + '\n' + Array.from({ length: n }, () => '1').join(',') + '\n'
+
+const processed = (rows: number, columns: number, warningCodes: string[] = []) =>
+  ({ status: 'processed' as const, row_count: rows, column_count: columns, warningCodes })
+const failed = (code: string, line?: number) =>
+  ({ status: 'failed' as const, error: { code, message: '', ...(line === undefined ? {} : { line }) } })
+
+const CASES: Case[] = [
+  { key: 'seed.csv', body: 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n', expect: processed(2, 5) },
+  { key: 'empty.csv', body: '', expect: failed('empty-file') },
+  { key: 'whitespace-only.csv', body: '   \t  ', expect: failed('blank-header', 1) },
+  { key: 'blank-lines-only.csv', body: '\n\n\r\n', expect: failed('blank-header') },
+  { key: 'header-only.csv', body: 'a,b,c\n', expect: processed(0, 3) },
+  { key: 'header-only-no-newline.csv', body: 'a,b,c', expect: processed(0, 3) },
+  { key: 'one-column.csv', body: 'value\n1\n2\n3\n', expect: processed(3, 1) },
+  { key: 'no-trailing-newline.csv', body: 'a,b\n1,2\n3,4', expect: processed(2, 2) },
+  { key: 'crlf.csv', body: 'a,b\r\n1,2\r\n3,4\r\n', expect: processed(2, 2) },
+  { key: 'cr-only.csv', body: 'a,b\r1,2\r3,4\r', expect: processed(2, 2) },
+  { key: 'mixed-endings.csv', body: 'a,b\r\n1,2\n3,4\r5,6\r\n', expect: processed(3, 2) },
+  { key: 'utf8-bom.csv', body: '\ufeffid,name\n1,x\n', expect: { ...processed(1, 2, ['bom']), column_names: ['id', 'name'] } },
+  { key: 'utf16-bom.csv', body: Buffer.from('\ufeffa,b\n1,2\n', 'utf16le'), expect: failed('encoding-error') },
+  { key: 'utf16-be-bom.csv', body: Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('a,b\n', 'utf16le').swap16()]), expect: failed('encoding-error') },
+  { key: 'latin1.csv', body: Buffer.from('name,city\nJosé,Zürich\n', 'latin1'), expect: failed('encoding-error') },
+  { key: 'truncated-utf8.csv', body: Buffer.concat([Buffer.from('a\n'), Buffer.from([0xe2, 0x82])]), expect: failed('encoding-error') },
+  { key: 'png-named.csv', body: PNG, expect: failed('binary-file') },
+  { key: 'gzip-named.csv', body: gzipSync('a,b\n1,2\n'), expect: failed('binary-file') },
+  { key: 'zip-named.csv', body: ZIP, expect: failed('binary-file') },
+  { key: 'pdf-named.csv', body: '%PDF-1.7\n%âãÏÓ\n', expect: failed('binary-file') },
+  { key: 'nul-bytes.csv', body: 'a,b\n1,\u00002\n', expect: failed('binary-file') },
+  { key: 'unclosed-quote.csv', body: 'a,b\n1,"never closed\n2,3\n', expect: failed('unclosed-quote') },
+  { key: 'stray-quote.csv', body: 'name,height\nBob,6\'2"\nAl,5"9\n', expect: processed(2, 2) },
+  { key: 'text-after-quote.csv', body: 'a,b\n"x"y,2\n', expect: processed(1, 2) },
+  { key: 'quoted-newlines.csv', body: 'id,note\n1,"line one\nline two"\n2,"a\r\nb"\n', expect: processed(2, 2) },
+  { key: 'quoted-delimiters.csv', body: 'id,note\n1,"a, b, c"\n', expect: processed(1, 2) },
+  { key: 'escaped-quotes.csv', body: 'id,quote\n1,"she said ""hi"""\n2,""""\n', expect: processed(2, 2) },
+  { key: 'empty-quoted.csv', body: 'a,b\n"",""\n', expect: processed(1, 2) },
+  { key: 'extra-field.csv', body: 'a,b\n1,2\n3,4,5\n6,7\n', expect: failed('extra-cell', 3) },
+  { key: 'missing-field.csv', body: 'a,b,c\n1,2,3\n4,5\n', expect: failed('missing-cell', 3) },
+  { key: 'ragged-after-quoted-newline.csv', body: 'a,b\n"x\ny",1\n2\n', expect: failed('missing-cell', 4) },
+  { key: 'blank-lines-middle.csv', body: 'a,b\n1,2\n\n\n3,4\n', expect: processed(2, 2, ['blank-row']) },
+  { key: 'blank-lines-end.csv', body: 'a,b\n1,2\n\n\n', expect: processed(1, 2, ['blank-row']) },
+  { key: 'blank-lines-before-header.csv', body: '\n\na,b\n1,2\n', expect: { ...processed(1, 2, ['blank-row']), column_names: ['a', 'b'] } },
+  { key: 'duplicate-columns.csv', body: 'id,id,name\n1,2,x\n', expect: processed(1, 3, ['duplicate-label']) },
+  { key: 'empty-column-name.csv', body: 'id,,name\n1,2,x\n', expect: processed(1, 3, ['blank-label']) },
+  { key: 'all-odd-header.csv', body: '\ufeffa,a,\n1,2,3\n\n', expect: processed(1, 3, ['bom', 'duplicate-label', 'blank-label', 'blank-row']) },
+  { key: 'semicolons.csv', body: 'a;b;c\n1;2;3\n', expect: { ...processed(1, 1, ['possible-delimiter']), column_names: ['a;b;c'] } },
+  { key: 'tabs.csv', body: 'a\tb\n1\t2\n', expect: processed(1, 1, ['possible-delimiter']) },
+  { key: 'wide-10000.csv', body: wide(10_000), expect: processed(1, 10_000) },
+  { key: 'too-wide-10001.csv', body: wide(10_001), expect: failed('too-many-columns', 1) },
+  { key: 'field-50mb.csv', body: 'id,blob\n1,"' + 'x'.repeat(50 * 1024 * 1024) + '"\n2,small\n', expect: processed(2, 2) },
+  { key: 'unicode-content.csv', body: '名前,都市\n太郎,東京\n😀,🎉\n', expect: { ...processed(2, 2), column_names: ['名前', '都市'] } },
+  { key: 'with space.csv', body: 'a\n1\n', expect: processed(1, 1) },
+  { key: 'plus+sign.csv', body: 'a\n1\n', expect: processed(1, 1) },
+  { key: 'percent%20literal.csv', body: 'a\n1\n', expect: processed(1, 1) },
+  { key: 'ünïcødé-名前.csv', body: 'a\n1\n', expect: processed(1, 1) },
+  { key: 'nested/prefix/deep/file.csv', body: 'a\n1\n', expect: processed(1, 1) },
+  { key: 'nested/with space/and+plus (1).csv', body: 'a\n1\n', expect: processed(1, 1) }
+]
+
+t.test(`${CASES.length} inputs through the real pipeline`, async t => {
+  t.ok(CASES.length >= 40)
+  const { config, s3 } = await startTestStack(t)
+  const app = await buildApp({ config })
+  t.teardown(() => app.close())
+
+  await Promise.all(CASES.map(c => s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: c.key, Body: c.body }))))
+  for (const c of CASES) {
+    const file = await waitFor(async () => {
+      const res = await app.inject(`/files/${encodeURIComponent(c.key)}`)
+      const body = res.statusCode === 200 ? res.json() as FileMetadata : undefined
+      return body?.status === 'processing' ? undefined : body
+    }, 60_000, c.key)
+    const { warningCodes, error, ...fields } = c.expect
+    t.match(file, fields, c.key)
+    if (error !== undefined) {
+      t.match(file.error, { code: error.code, ...(error.line === undefined ? {} : { line: error.line }) }, `${c.key}: ${error.code}`)
+      t.ok((file.error?.message.length ?? 0) > 20, `${c.key}: the message says what to do`)
+    }
+    if (warningCodes !== undefined) t.same(file.warnings?.map(w => w.code), warningCodes, `${c.key}: warnings`)
+  }
+})
