@@ -56,3 +56,22 @@ t.test('an unexpected error is a 500 that hides internals', async t => {
   t.match(res.json(), { code: 'internal-error', detail: /Quote request id req-/ })
   t.notMatch(res.body, /secret internal detail/)
 })
+
+t.test('the API recovers by itself when S3 and DynamoDB come back', async t => {
+  const port = await freePort()
+  const config = testConfig({ embeddedPort: port, dataDir: t.testdir() })
+  const app = await buildApp({ config })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/ready')).statusCode, 503)
+  t.equal((await app.inject('/files')).statusCode, 503)
+
+  const { startAwsEmulator } = await import('../../embedded/aws-emulator.ts')
+  const { ensureTable } = await import('../../shared/aws/provision.ts')
+  const { createDynamoDBClient } = await import('../../shared/aws/clients.ts')
+  const emulator = await startAwsEmulator({ host: '127.0.0.1', port, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
+  t.teardown(() => emulator.close())
+  await ensureTable(createDynamoDBClient(config), config.tableName)
+
+  t.equal((await app.inject('/ready')).statusCode, 200, 'ready without a restart')
+  t.same((await app.inject('/files')).json(), { items: [], nextCursor: null })
+})

@@ -54,3 +54,37 @@ t.test('npm start', async t => {
   const [exitCode] = await once(server.child, 'exit')
   t.equal(exitCode, 0, 'SIGTERM stops it cleanly')
 })
+
+t.test('killed with SIGKILL right after an upload, the next start still produces its metadata', async t => {
+  const env = {
+    PORT: String(await freePort()),
+    EMBEDDED_PORT: String(await freePort()),
+    DATA_DIR: t.testdir(),
+    LOG_LEVEL: 'warn',
+    STACK: 'embedded'
+  }
+  const api = `http://127.0.0.1:${env.PORT}`
+  const first = start(env)
+  t.teardown(() => { first.child.kill('SIGKILL') })
+  await waitFor(async () => first.output().includes('CSV metadata service is up') || undefined, 60_000, 'the banner')
+  const ticket = await (await fetch(`${api}/uploads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'survivor.csv' })
+  })).json() as { uploadUrl: string }
+  t.equal((await fetch(ticket.uploadUrl, { method: 'PUT', body: 'a,b\n1,2\n3,4\n' })).status, 200)
+  // The first event starts a handler process (about a second), so the kill lands before the file is processed.
+  first.child.kill('SIGKILL')
+  await once(first.child, 'exit')
+
+  const second = start({ ...env, LOG_LEVEL: 'info' })
+  t.teardown(() => { second.child.kill('SIGKILL') })
+  const file = await waitFor(async () => {
+    const res = await fetch(`${api}/files/survivor.csv`).catch(() => undefined)
+    const body = res?.status === 200 ? await res.json() as { status: string } : undefined
+    return body?.status === 'processed' ? body : undefined
+  }, 60_000, 'survivor.csv to be processed after the restart')
+  t.match(file, { row_count: 2, column_count: 2 })
+  t.match(second.output(), /caught up on 1 file\(s\) left unprocessed by the last run/, 'the restart caught up on the file')
+  t.notMatch(second.output(), /Another embedded stack/, 'the dead process\'s lock was reclaimed')
+})

@@ -113,6 +113,25 @@ t.test('processObject', async t => {
     await t.rejects(processObject(failing, object), { message: 'DynamoDB unreachable' })
   })
 
+  t.test('DynamoDB unreachable: processing fails loudly, and a later reconcile completes the file', async t => {
+    const { freePort } = await import('../helpers/stack.ts')
+    const { createDocumentClient } = await import('../../shared/aws/clients.ts')
+    const { MetadataTable } = await import('../../shared/aws/metadata-table.ts')
+    const { reconcile } = await import('../../shared/aws/drift.ts')
+    const down = new MetadataTable(createDocumentClient({ ...config, awsEndpoint: `http://127.0.0.1:${await freePort()}` }), config.tableName)
+    const object = await upload('outage.csv', SEED)
+    const failing: ProcessDeps = { ...deps, saveRecord: (record, key) => down.put(record, key) }
+    await t.rejects(processObject(failing, object), { code: 'ECONNREFUSED' })
+    t.equal(await table.get('outage.csv'), undefined, 'nothing was recorded')
+
+    const { failures } = await reconcile({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }, {
+      redrive: async listed => { await processObject(deps, { bucket: config.bucketName, key: listed.key, eventTime: listed.lastModified.toISOString(), size: listed.size, etag: listed.etag }) },
+      forget: async key => { await table.markDeleted(key, new Date().toISOString()) }
+    })
+    t.same(failures, [])
+    t.match(await table.get('outage.csv'), { status: 'processed', row_count: 2 })
+  })
+
   t.test('an S3 failure other than a missing object is not turned into a verdict', async t => {
     const object = await upload('other.csv', SEED)
     const failing: ProcessDeps = { ...deps, readObject: (_bucket, key) => readObject(s3, 'no-such-bucket', key) }
