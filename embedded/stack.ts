@@ -32,6 +32,7 @@ export type RuntimeOptions = Partial<Pick<LambdaRuntimeOptions, 'handlerModule' 
 export async function startEmbeddedStack (config: StackConfig, runtimeOptions: RuntimeOptions = {}): Promise<EmbeddedStack> {
   const release = lockDataDir(config.dataDir)
   let runtime: LambdaRuntime | undefined
+  let closing = false
   try {
     const emulator = await startAwsEmulator({
       host: '127.0.0.1',
@@ -39,7 +40,8 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       dataDir: config.dataDir,
       buckets: [config.bucketName],
       corsOrigins: config.corsOrigins,
-      onS3Event: event => runtime?.invoke(asDelivered(event, config.region))
+      // Once closing, new events are left to the next start's catch-up.
+      onS3Event: event => { if (!closing) runtime?.invoke(asDelivered(event, config.region)) }
     })
     const clientConfig = { region: config.region, awsEndpoint: emulator.endpoint, stack: 'embedded' as const }
     const s3 = createS3Client(clientConfig)
@@ -67,10 +69,12 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       endpoint: emulator.endpoint,
       runtime: started,
       caughtUp,
+      // Running invocations finish while S3 and DynamoDB are still up; what cannot finish is re-driven on the next start.
       close: async () => {
+        closing = true
         await caughtUp.catch(() => {})
-        await emulator.close()
         await started.close()
+        await emulator.close()
         release()
       }
     }
