@@ -1,5 +1,5 @@
 // `npm start`'s entry point as a user runs it: banner, the curl quick start, a refused second start, a clean stop.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
@@ -16,18 +16,29 @@ function start (env: NodeJS.ProcessEnv): { child: ChildProcess, output: () => st
   return { child, output: () => output }
 }
 
-t.test('npm start', async t => {
-  const env = {
+/** Free ports and a fresh data folder: the environment of one user's `npm start`. */
+async function userEnvironment (t: Test) {
+  return {
     PORT: String(await freePort()),
     EMBEDDED_PORT: String(await freePort()),
     DATA_DIR: t.testdir(),
     LOG_LEVEL: 'warn',
     STACK: 'embedded'
   }
-  const api = `http://127.0.0.1:${env.PORT}`
+}
+
+/** Starts the server and waits for its banner; killed when the test ends. */
+async function startUp (t: Test, env: NodeJS.ProcessEnv) {
   const server = start(env)
   t.teardown(() => { server.child.kill('SIGKILL') })
   await waitFor(async () => server.output().includes('CSV metadata service is up') || undefined, 60_000, 'the banner')
+  return server
+}
+
+t.test('npm start', async t => {
+  const env = await userEnvironment(t)
+  const api = `http://127.0.0.1:${env.PORT}`
+  const server = await startUp(t, env)
   t.match(server.output(), `Swagger UI:    ${api}/docs`)
   t.match(server.output(), `S3+DynamoDB:   http://127.0.0.1:${env.EMBEDDED_PORT}`)
 
@@ -56,17 +67,9 @@ t.test('npm start', async t => {
 })
 
 t.test('killed with SIGKILL right after an upload, the next start still produces its metadata', async t => {
-  const env = {
-    PORT: String(await freePort()),
-    EMBEDDED_PORT: String(await freePort()),
-    DATA_DIR: t.testdir(),
-    LOG_LEVEL: 'warn',
-    STACK: 'embedded'
-  }
+  const env = await userEnvironment(t)
   const api = `http://127.0.0.1:${env.PORT}`
-  const first = start(env)
-  t.teardown(() => { first.child.kill('SIGKILL') })
-  await waitFor(async () => first.output().includes('CSV metadata service is up') || undefined, 60_000, 'the banner')
+  const first = await startUp(t, env)
   const ticket = await (await fetch(`${api}/uploads`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
