@@ -6,7 +6,7 @@ import { MetadataTable } from '../shared/aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../shared/aws/provision.ts'
 import { encodeEventKey } from '../shared/s3-event-key.ts'
 import { objectCreatedEvent } from '../shared/s3-events.ts'
-import { startAwsEmulator, type RawS3Event } from './aws-emulator.ts'
+import { startAwsEmulator, type AwsEmulator, type RawS3Event } from './aws-emulator.ts'
 import { lockDataDir } from './data-lock.ts'
 import { writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
@@ -32,9 +32,10 @@ export type RuntimeOptions = Partial<Pick<LambdaRuntimeOptions, 'handlerModule' 
 export async function startEmbeddedStack (config: StackConfig, runtimeOptions: RuntimeOptions = {}): Promise<EmbeddedStack> {
   const release = lockDataDir(config.dataDir)
   let runtime: LambdaRuntime | undefined
+  let emulator: AwsEmulator | undefined
   let closing = false
   try {
-    const emulator = await startAwsEmulator({
+    emulator = await startAwsEmulator({
       host: '127.0.0.1',
       port: config.embeddedPort,
       dataDir: config.dataDir,
@@ -43,7 +44,8 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       // Once closing, new events are left to the next start's catch-up.
       onS3Event: event => { if (!closing) runtime?.invoke(asDelivered(event, config.region)) }
     })
-    const clientConfig = { region: config.region, awsEndpoint: emulator.endpoint, stack: 'embedded' as const }
+    const endpoint = emulator.endpoint
+    const clientConfig = { region: config.region, awsEndpoint: endpoint, stack: 'embedded' as const }
     const s3 = createS3Client(clientConfig)
     await ensureBucket(s3, config.bucketName)
     await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
@@ -51,7 +53,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     const { onFailure, ...options } = runtimeOptions
     runtime = new LambdaRuntime({
       concurrency: config.lambdaConcurrency,
-      env: () => lambdaEnvironment(config, emulator.endpoint),
+      env: () => lambdaEnvironment(config, endpoint),
       onFailure: (event, error) => {
         writeDeadLetter(config.dataDir, event, error)
         onFailure?.(event, error)
@@ -59,6 +61,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       ...options
     })
     const started = runtime
+    const running = emulator
     const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
     const caughtUp = reconcile({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }, {
       redrive: async object => started.invoke(objectCreatedEvent(config.bucketName, config.region, object)),
@@ -66,7 +69,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     })
     caughtUp.catch(() => {}) // handled by whoever awaits it (npm start logs the outcome)
     return {
-      endpoint: emulator.endpoint,
+      endpoint,
       runtime: started,
       caughtUp,
       // Running invocations finish while S3 and DynamoDB are still up; what cannot finish is re-driven on the next start.
@@ -74,11 +77,12 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
         closing = true
         await caughtUp.catch(() => {})
         await started.close()
-        await emulator.close()
+        await running.close()
         release()
       }
     }
   } catch (err) {
+    await emulator?.close()
     release()
     throw err
   }
