@@ -1,6 +1,7 @@
 // Reads the environment once, validates it, and returns the frozen settings every entry point uses.
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
+import { DEFAULT_LIMITS } from './csv-metadata.ts'
 
 const Integer = (min: number, max: number, fallback: number, description: string) =>
   Type.Integer({ minimum: min, maximum: max, default: fallback, description })
@@ -22,8 +23,8 @@ export const Environment = Type.Object({
   LAMBDA_CONCURRENCY: Integer(1, 64, 2, 'How many files the embedded stack processes at once (one child process each).'),
   UPLOAD_URL_EXPIRES_IN: Integer(1, 604800, 900, 'Seconds a presigned upload URL stays valid.'),
   MAX_UPLOAD_BYTES: Integer(1, 5 * 1024 ** 3, 5 * 1024 ** 3, 'Largest contentLength POST /uploads accepts (S3 single PUT limit: 5 GiB).'),
-  MAX_RECORD_BYTES: Integer(1024, 1024 ** 3, 64 * 1024 ** 2, 'Largest CSV row, in characters, before a file fails with record-too-large.'),
-  MAX_COLUMNS: Integer(1, 1_000_000, 10_000, 'Most columns a header may have before a file fails with too-many-columns.'),
+  MAX_RECORD_BYTES: Integer(1024, 1024 ** 3, DEFAULT_LIMITS.maxRecordBytes, 'Largest CSV row, in characters, before a file fails with record-too-large.'),
+  MAX_COLUMNS: Integer(1, 1_000_000, DEFAULT_LIMITS.maxColumns, 'Most columns a header may have before a file fails with too-many-columns.'),
   API_KEY: Type.Optional(Type.String({ minLength: 16, description: 'When set, /uploads and /files require `Authorization: Bearer <API_KEY>` (at least 16 characters).' })),
   CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^(\\*|https?://[^,\\s]+(,https?://[^,\\s]+)*)$', description: 'Browser origins allowed to call the API and PUT to the embedded bucket: `*` or a comma-separated list of origins.' })),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Log level of the API.' })
