@@ -17,6 +17,8 @@ export interface AppOptions {
   /** Defaults to the AWS-backed services built from `config`. */
   services?: ApiServices
   logger?: FastifyServerOptions['logger']
+  /** Directory of Swagger UI's static files; defaults to @fastify/swagger-ui's own (a bundle ships a copy). */
+  swaggerUiDir?: string | undefined
 }
 
 export interface RouteOptions {
@@ -27,7 +29,7 @@ export interface RouteOptions {
 /** Largest JSON request body; the API's requests are a few hundred bytes. */
 const BODY_LIMIT = 16 * 1024
 
-export async function buildApp ({ config, services = createServices(config), logger = false }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp ({ config, services = createServices(config), logger = false, swaggerUiDir }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger, bodyLimit: BODY_LIMIT }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addSchema(FileMetadata)
@@ -52,7 +54,7 @@ export async function buildApp ({ config, services = createServices(config), log
     // Name components after their $id (FileMetadata, Problem) instead of def-0, def-1.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', ...(swaggerUiDir === undefined ? {} : { baseDir: swaggerUiDir }) })
   if (config.corsOrigins.length > 0) {
     await app.register(cors, { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, methods: ['GET', 'POST'] })
   }

@@ -12,6 +12,8 @@ const OptionalUrl = (description: string) => Type.Optional(Type.String({ pattern
 export const Environment = Type.Object({
   STACK: Type.Optional(Type.Enum(['embedded', 'external'], { description: 'embedded: start the local S3/DynamoDB emulators; external: use AWS_ENDPOINT_URL or real AWS.' })),
   AWS_ENDPOINT_URL: OptionalUrl('Endpoint of LocalStack or another AWS emulator; unset for real AWS.'),
+  LOCALSTACK_HOSTNAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+$', description: 'Set by LocalStack inside its Lambda containers; with EDGE_PORT, the endpoint when AWS_ENDPOINT_URL is unset.' })),
+  EDGE_PORT: Integer(1, 65535, 4566, 'LocalStack port that goes with LOCALSTACK_HOSTNAME.'),
   S3_PUBLIC_ENDPOINT: OptionalUrl('S3 endpoint written into presigned URLs, when clients reach S3 by another address than the API does.'),
   AWS_REGION: Text('us-east-1', 'AWS region.'),
   BUCKET_NAME: Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', default: 'test-bucket', description: 'S3 bucket that receives uploads.' }),
@@ -87,7 +89,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   const embeddedPort = overrides.embeddedPort ?? e.EMBEDDED_PORT
   const awsEndpoint = 'awsEndpoint' in overrides
     ? overrides.awsEndpoint
-    : stack === 'embedded' ? `http://127.0.0.1:${embeddedPort}` : e.AWS_ENDPOINT_URL
+    : stack === 'embedded' ? `http://127.0.0.1:${embeddedPort}` : externalEndpoint(e)
   return Object.freeze({
     stack,
     region: e.AWS_REGION,
@@ -116,7 +118,13 @@ function describe (name: string): string {
   return schema?.description ?? 'unknown variable'
 }
 
+/** AWS_ENDPOINT_URL, else LocalStack's older Lambda variables (inside its containers `localhost` is not LocalStack). */
+function externalEndpoint (e: Environment): string | undefined {
+  if (e.AWS_ENDPOINT_URL !== undefined) return e.AWS_ENDPOINT_URL
+  return e.LOCALSTACK_HOSTNAME === undefined ? undefined : `http://${e.LOCALSTACK_HOSTNAME}:${e.EDGE_PORT}`
+}
+
 /** An endpoint, a profile, or an AWS runtime (Lambda, ECS) means AWS is there: no emulators. */
 function runsAgainstAws (e: Environment, env: NodeJS.ProcessEnv): boolean {
-  return e.AWS_ENDPOINT_URL !== undefined || env.AWS_PROFILE !== undefined || env.AWS_EXECUTION_ENV !== undefined
+  return externalEndpoint(e) !== undefined || env.AWS_PROFILE !== undefined || env.AWS_EXECUTION_ENV !== undefined
 }

@@ -16,7 +16,8 @@ export interface ClientOptions {
   interactive?: boolean
 }
 
-function common (config: ClientConfig, options: ClientOptions) {
+/** Region, endpoint, credentials and timeouts every client of the product takes (the SDK clients share these fields). */
+export function clientSettings (config: ClientConfig, options: ClientOptions = {}) {
   const endpoint = options.endpoint ?? config.awsEndpoint
   return {
     region: config.region,
@@ -29,7 +30,7 @@ function common (config: ClientConfig, options: ClientOptions) {
 }
 
 export function createS3Client (config: ClientConfig, options: ClientOptions = {}): S3Client {
-  const settings = common(config, options)
+  const settings = clientSettings(config, options)
   return new S3Client({
     ...settings,
     // Emulators serve buckets by path, not by virtual host.
@@ -41,7 +42,7 @@ export function createS3Client (config: ClientConfig, options: ClientOptions = {
 }
 
 export function createDynamoDBClient (config: ClientConfig, options: ClientOptions = {}): DynamoDBClient {
-  return new DynamoDBClient(common(config, options))
+  return new DynamoDBClient(clientSettings(config, options))
 }
 
 export function createDocumentClient (config: ClientConfig, options: ClientOptions = {}): DynamoDBDocumentClient {

@@ -30,6 +30,15 @@ t.test('an endpoint, a profile or an AWS runtime means external AWS', async t =>
   t.match(loadConfig({ AWS_PROFILE: 'prod', STACK: 'embedded' }), { stack: 'embedded' }, 'STACK wins')
 })
 
+t.test('inside a LocalStack Lambda container the endpoint comes from the variables LocalStack sets', async t => {
+  const lambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' }
+  t.match(loadConfig({ ...lambda, AWS_ENDPOINT_URL: 'http://localhost.localstack.cloud:4566', LOCALSTACK_HOSTNAME: 'ignored' }),
+    { stack: 'external', awsEndpoint: 'http://localhost.localstack.cloud:4566' }, 'AWS_ENDPOINT_URL first')
+  t.match(loadConfig({ ...lambda, LOCALSTACK_HOSTNAME: '172.18.0.2', EDGE_PORT: '4566' }), { stack: 'external', awsEndpoint: 'http://172.18.0.2:4566' })
+  t.match(loadConfig({ LOCALSTACK_HOSTNAME: 'localstack' }), { stack: 'external', awsEndpoint: 'http://localstack:4566' }, 'EDGE_PORT defaults to 4566')
+  t.match(loadConfig(lambda), { stack: 'external', awsEndpoint: undefined }, 'neither: real AWS')
+})
+
 t.test('the public S3 endpoint can differ from the one the API uses', async t => {
   const config = loadConfig({ AWS_ENDPOINT_URL: 'http://localstack:4566', S3_PUBLIC_ENDPOINT: 'http://localhost:4566' })
   t.equal(config.awsEndpoint, 'http://localstack:4566')

@@ -1,0 +1,21 @@
+// Entry point of the API on AWS Lambda (behind a function URL): the same Fastify app, adapted by @fastify/aws-lambda.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import awsLambdaFastify from '@fastify/aws-lambda'
+import { loadConfig } from '../shared/config.ts'
+import { buildApp } from './app.ts'
+
+/** The build copies Swagger UI's assets beside the bundle, since bundling leaves @fastify/swagger-ui's folder behind. */
+const bundledSwaggerUi = fileURLToPath(new URL('./swagger-ui', import.meta.url))
+
+const config = loadConfig()
+const app = await buildApp({
+  config,
+  logger: { level: config.logLevel },
+  swaggerUiDir: existsSync(bundledSwaggerUi) ? bundledSwaggerUi : undefined
+})
+
+export const handler = awsLambdaFastify(app, { binaryMimeTypes: ['image/png'] })
+
+// Plugins load during Lambda's init phase, not on the first request.
+await app.ready()

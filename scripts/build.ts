@@ -1,0 +1,101 @@
+// `npm run build`: bundles the deployable artifacts with esbuild into dist/ (Lambda zips, container entry points).
+import { cp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build, type BuildOptions } from 'esbuild'
+import { zipSync } from 'fflate'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** Lets the CommonJS dependencies inside an ES module bundle find `require`, `__dirname` and `__filename`. */
+const COMMONJS_SHIM = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);'
+].join('\n')
+
+const COMMON: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // The oldest Node the product runs on; Lambda runs nodejs22.x.
+  target: 'node20.19',
+  minify: true,
+  keepNames: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: COMMONJS_SHIM }
+}
+
+export interface Artifacts {
+  /** Directory holding the processor's `index.mjs` (handler `index.handler`). */
+  processorDir: string
+  /** The same directory zipped, as CreateFunction takes it. */
+  processorZip: string
+  /** Directory holding the API's Lambda entry `index.mjs` and Swagger UI's static files. */
+  apiFunctionDir: string
+  /** Container entry points: `server.mjs` (the API) and `provision.mjs` (LocalStack provisioning). */
+  serverDir: string
+}
+
+/** Builds every artifact under `outDir` (default dist/), replacing what was there. */
+export async function buildAll (outDir = join(ROOT, 'dist')): Promise<Artifacts> {
+  const [processor, apiFunctionDir, serverDir] = await Promise.all([
+    buildProcessor(join(outDir, 'lambda')),
+    buildApiFunction(join(outDir, 'lambda', 'api')),
+    buildServer(join(outDir, 'server'))
+  ])
+  return { ...processor, apiFunctionDir, serverDir }
+}
+
+/** The S3-triggered handler: every dependency (AWS SDK included) in one file, so the runtime's SDK version does not matter. */
+export async function buildProcessor (outDir: string): Promise<Pick<Artifacts, 'processorDir' | 'processorZip'>> {
+  const processorDir = join(outDir, 'processor')
+  await rm(processorDir, { recursive: true, force: true })
+  await build({ ...COMMON, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(processorDir, 'index.mjs') })
+  const processorZip = join(outDir, 'processor.zip')
+  await writeFile(processorZip, await zipDirectory(processorDir, ['index.mjs', 'index.mjs.map']))
+  return { processorDir, processorZip }
+}
+
+/** The API as a Lambda function (behind a function URL), with Swagger UI's assets beside it. */
+export async function buildApiFunction (outDir: string): Promise<string> {
+  await rm(outDir, { recursive: true, force: true })
+  await build({ ...COMMON, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(outDir, 'index.mjs') })
+  const swaggerUi = dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json'))
+  await cp(join(swaggerUi, 'static'), join(outDir, 'swagger-ui'), { recursive: true })
+  return outDir
+}
+
+/** Entry points of the container image; npm packages stay external and come from its production node_modules. */
+export async function buildServer (outDir: string): Promise<string> {
+  await rm(outDir, { recursive: true, force: true })
+  await build({
+    ...COMMON,
+    entryPoints: { server: join(ROOT, 'api/server.ts'), provision: join(ROOT, 'scripts/provision.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    packages: 'external'
+  })
+  return outDir
+}
+
+/** A zip with fixed timestamps, so the same code gives the same bytes (and Lambda sees no change). */
+async function zipDirectory (dir: string, names: string[]): Promise<Uint8Array> {
+  const files = Object.fromEntries(await Promise.all(names.map(async name =>
+    [name, [await readFile(join(dir, name)), { mtime: new Date('2000-01-01T00:00:00Z') }] as const])))
+  return zipSync(files, { level: 9 })
+}
+
+if (fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = performance.now()
+  const artifacts = await buildAll()
+  console.log(`built in ${Math.round(performance.now() - started)} ms:`)
+  for (const [name, path] of Object.entries(artifacts)) console.log(`  ${name.padEnd(14)} ${path}`)
+}

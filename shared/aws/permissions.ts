@@ -1,0 +1,58 @@
+// The IAM statements of the processor and of the API: one source for LocalStack provisioning and the CDK stack.
+import { LISTING_INDEX } from './metadata-table.ts'
+
+export interface PolicyStatement {
+  Sid: string
+  Effect: 'Allow'
+  Action: string[]
+  Resource: string[]
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17'
+  Statement: PolicyStatement[]
+}
+
+export interface ResourceArns {
+  bucketArn: string
+  tableArn: string
+  /** The function's log group, `arn:aws:logs:<region>:<account>:log-group:/aws/lambda/<name>`. */
+  logGroupArn: string
+}
+
+/** The processor reads objects, writes items, sends failed events to its queue and writes its logs: nothing else. */
+export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueArn }: ResourceArns & { queueArn: string }): PolicyStatement[] {
+  return [
+    { Sid: 'ReadUploads', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/*`] },
+    // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object deleted before it was read.
+    { Sid: 'TellMissingFromForbidden', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] },
+    { Sid: 'WriteMetadata', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [tableArn] },
+    // Lambda sends an event that failed every retry to the on-failure destination with the function's role.
+    { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [queueArn] },
+    ...logStatements(logGroupArn)
+  ]
+}
+
+/** The API signs upload URLs (so it needs PutObject itself), reads the table and checks both for /ready. */
+export function apiStatements ({ bucketArn, tableArn, logGroupArn }: ResourceArns): PolicyStatement[] {
+  return [
+    { Sid: 'SignUploadUrls', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/*`] },
+    { Sid: 'CheckBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] },
+    { Sid: 'ReadMetadata', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], Resource: [tableArn, `${tableArn}/index/${LISTING_INDEX}`] },
+    ...logStatements(logGroupArn)
+  ]
+}
+
+export function policyDocument (statements: PolicyStatement[]): PolicyDocument {
+  return { Version: '2012-10-17', Statement: statements }
+}
+
+/** Lets Lambda assume a function's role. */
+export const LAMBDA_TRUST_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]
+} as const
+
+function logStatements (logGroupArn: string): PolicyStatement[] {
+  return [{ Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] }]
+}

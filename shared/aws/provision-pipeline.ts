@@ -1,0 +1,199 @@
+// Provisions the whole pipeline on LocalStack (or any AWS API) with the SDK: idempotent, so it runs on every start.
+import { PutBucketCorsCommand, PutBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam'
+import {
+  AddPermissionCommand, CreateFunctionCommand, GetFunctionCommand, InvalidParameterValueException, PutFunctionEventInvokeConfigCommand,
+  ResourceConflictException, ResourceNotFoundException, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2, type LambdaClient, type Runtime
+} from '@aws-sdk/client-lambda'
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ensureBucket, ensureTable } from './provision.ts'
+import { LAMBDA_TRUST_POLICY, policyDocument, processorStatements } from './permissions.ts'
+
+/** The processor's name, as in the seed. */
+export const PROCESSOR_FUNCTION_NAME = 'FileProcessorLambda'
+
+/** Settings shared by every place the processor is deployed (LocalStack here, AWS in infra/). */
+export const PROCESSOR_SETTINGS = {
+  runtime: 'nodejs22.x' satisfies Runtime,
+  handler: 'index.handler',
+  memorySize: 1024,
+  /** Seconds; a 5 GiB file at the measured ~700 MB/s takes under 10 s, the rest is headroom for slow reads. */
+  timeout: 300,
+  /** Retries of a failed asynchronous invocation, then the event goes to the on-failure queue. */
+  retryAttempts: 2,
+  /** Failed events are kept for 14 days, SQS's longest retention. */
+  failureRetentionSeconds: 14 * 24 * 3600
+} as const
+
+export interface PipelineClients {
+  s3: S3Client
+  dynamodb: DynamoDBClient
+  iam: IAMClient
+  lambda: LambdaClient
+  sqs: SQSClient
+}
+
+export interface PipelineSpec {
+  bucketName: string
+  tableName: string
+  /** The bundled processor (`npm run build` writes dist/lambda/processor.zip). */
+  zip: Uint8Array
+  /** Variables the function runs with (bucket, table, limits). */
+  environment: Record<string, string>
+  /** Browser origins allowed to PUT to the bucket; none means no CORS rule. */
+  corsOrigins?: string[]
+  log?: (message: string) => void
+}
+
+export interface ProvisionedPipeline {
+  functionArn: string
+  roleArn: string
+  queueUrl: string
+  queueArn: string
+}
+
+export async function provisionPipeline (clients: PipelineClients, spec: PipelineSpec): Promise<ProvisionedPipeline> {
+  const log = spec.log ?? (() => {})
+  const name = PROCESSOR_FUNCTION_NAME
+  const bucketArn = `arn:aws:s3:::${spec.bucketName}`
+
+  await ensureBucket(clients.s3, spec.bucketName)
+  if (spec.corsOrigins !== undefined && spec.corsOrigins.length > 0) await allowBrowserUploads(clients.s3, spec.bucketName, spec.corsOrigins)
+  log(`bucket s3://${spec.bucketName}`)
+  await ensureTable(clients.dynamodb, spec.tableName)
+  const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: spec.tableName }))
+  const tableArn = required(Table?.TableArn, 'table ARN')
+  log(`table ${tableArn}`)
+  const [, , , region, account] = tableArn.split(':')
+
+  const { queueUrl, queueArn } = await ensureQueue(clients.sqs, `${name}-failures`)
+  log(`on-failure queue ${queueArn}`)
+  const roleArn = await ensureRole(clients.iam, `${name}-role`, policyDocument(processorStatements({
+    bucketArn, tableArn, queueArn, logGroupArn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${name}`
+  })))
+  log(`role ${roleArn}`)
+
+  const functionArn = await ensureFunction(clients.lambda, { name, roleArn, zip: spec.zip, environment: spec.environment })
+  log(`function ${functionArn} (${PROCESSOR_SETTINGS.runtime})`)
+  await clients.lambda.send(new PutFunctionEventInvokeConfigCommand({
+    FunctionName: name,
+    MaximumRetryAttempts: PROCESSOR_SETTINGS.retryAttempts,
+    DestinationConfig: { OnFailure: { Destination: queueArn } }
+  }))
+  log(`async invocation: ${PROCESSOR_SETTINGS.retryAttempts} retries, then ${queueArn}`)
+
+  await allowInvokeFromBucket(clients.lambda, name, bucketArn, account)
+  await clients.s3.send(new PutBucketNotificationConfigurationCommand({
+    Bucket: spec.bucketName,
+    NotificationConfiguration: {
+      LambdaFunctionConfigurations: [{
+        Id: 'process-csv-files',
+        LambdaFunctionArn: functionArn,
+        Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']
+      }]
+    }
+  }))
+  log(`notification: s3://${spec.bucketName} ObjectCreated/ObjectRemoved -> ${name}`)
+  return { functionArn, roleArn, queueUrl, queueArn }
+}
+
+async function allowBrowserUploads (s3: S3Client, bucket: string, origins: string[]): Promise<void> {
+  await s3.send(new PutBucketCorsCommand({
+    Bucket: bucket,
+    CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: origins, AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3600 }] }
+  }))
+}
+
+async function ensureQueue (sqs: SQSClient, queueName: string): Promise<{ queueUrl: string, queueArn: string }> {
+  // CreateQueue returns the existing queue when the attributes match.
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({
+    QueueName: queueName,
+    Attributes: { MessageRetentionPeriod: String(PROCESSOR_SETTINGS.failureRetentionSeconds) }
+  }))
+  const queueUrl = required(QueueUrl, 'queue URL')
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+  return { queueUrl, queueArn: required(Attributes?.QueueArn, 'queue ARN') }
+}
+
+async function ensureRole (iam: IAMClient, roleName: string, policy: object): Promise<string> {
+  let roleArn: string
+  try {
+    roleArn = required((await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn, 'role ARN')
+  } catch (err) {
+    if (!(err instanceof NoSuchEntityException)) throw err
+    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST_POLICY) }))
+    roleArn = required(Role?.Arn, 'role ARN')
+  }
+  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'least-privilege', PolicyDocument: JSON.stringify(policy) }))
+  return roleArn
+}
+
+interface FunctionSpec { name: string, roleArn: string, zip: Uint8Array, environment: Record<string, string> }
+
+/** Creates the function, or brings an existing one up to date with this code and configuration. */
+async function ensureFunction (lambda: LambdaClient, spec: FunctionSpec): Promise<string> {
+  const configuration = {
+    FunctionName: spec.name,
+    Role: spec.roleArn,
+    Runtime: PROCESSOR_SETTINGS.runtime,
+    Handler: PROCESSOR_SETTINGS.handler,
+    MemorySize: PROCESSOR_SETTINGS.memorySize,
+    Timeout: PROCESSOR_SETTINGS.timeout,
+    Environment: { Variables: spec.environment }
+  }
+  const waiter = { client: lambda, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }
+  const existing = await lambda.send(new GetFunctionCommand({ FunctionName: spec.name })).catch((err: unknown) => {
+    if (err instanceof ResourceNotFoundException) return undefined
+    throw err
+  })
+  if (existing === undefined) {
+    const created = await retryWhileRoleIsNew(() => lambda.send(new CreateFunctionCommand({ ...configuration, Code: { ZipFile: spec.zip } })))
+    await waitUntilFunctionActiveV2(waiter, { FunctionName: spec.name })
+    return required(created.FunctionArn, 'function ARN')
+  }
+  if (existing.Configuration?.CodeSha256 !== createHash('sha256').update(spec.zip).digest('base64')) {
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: spec.name, ZipFile: spec.zip }))
+    await waitUntilFunctionUpdatedV2(waiter, { FunctionName: spec.name })
+  }
+  await lambda.send(new UpdateFunctionConfigurationCommand(configuration))
+  await waitUntilFunctionUpdatedV2(waiter, { FunctionName: spec.name })
+  return required(existing.Configuration?.FunctionArn, 'function ARN')
+}
+
+/** IAM is eventually consistent: on AWS a role a few seconds old cannot be assumed by Lambda yet. */
+async function retryWhileRoleIsNew<T> (create: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create()
+    } catch (err) {
+      if (!(err instanceof InvalidParameterValueException) || !/role/i.test(err.message) || attempt === 10) throw err
+      await sleep(3000)
+    }
+  }
+}
+
+async function allowInvokeFromBucket (lambda: LambdaClient, functionName: string, bucketArn: string, account: string | undefined): Promise<void> {
+  try {
+    await lambda.send(new AddPermissionCommand({
+      FunctionName: functionName,
+      StatementId: 's3-invoke',
+      Action: 'lambda:InvokeFunction',
+      Principal: 's3.amazonaws.com',
+      SourceArn: bucketArn,
+      // Bucket ARNs carry no account: without this, a bucket of that name in another account could invoke the function.
+      ...(account === undefined ? {} : { SourceAccount: account })
+    }))
+  } catch (err) {
+    // The statement is there from an earlier run.
+    if (!(err instanceof ResourceConflictException)) throw err
+  }
+}
+
+function required<T> (value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the AWS API answered without the ${what}`)
+  return value
+}
