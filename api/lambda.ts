@@ -6,7 +6,7 @@ import { loadConfig } from '../shared/config.ts'
 import { buildApp } from './app.ts'
 
 /** The build copies Swagger UI's assets beside the bundle, since bundling leaves @fastify/swagger-ui's folder behind. */
-const bundledSwaggerUi = fileURLToPath(new URL('./swagger-ui', import.meta.url))
+const bundledSwaggerUi = fileURLToPath(new URL('./static', import.meta.url))
 
 const config = loadConfig()
 const app = await buildApp({

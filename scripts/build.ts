@@ -69,7 +69,8 @@ export async function buildApiFunction (outDir: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true })
   await build({ ...COMMON, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(outDir, 'index.mjs') })
   const swaggerUi = dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json'))
-  await cp(join(swaggerUi, 'static'), join(outDir, 'swagger-ui'), { recursive: true })
+  // @fastify/swagger-ui reads its logo from `static/` beside its code, which is the bundle once bundled.
+  await cp(join(swaggerUi, 'static'), join(outDir, 'static'), { recursive: true })
   return outDir
 }
 

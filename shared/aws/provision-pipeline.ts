@@ -3,8 +3,8 @@ import { PutBucketCorsCommand, PutBucketNotificationConfigurationCommand, type S
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam'
 import {
-  AddPermissionCommand, CreateFunctionCommand, GetFunctionCommand, InvalidParameterValueException, PutFunctionEventInvokeConfigCommand,
-  ResourceConflictException, ResourceNotFoundException, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
+  AddPermissionCommand, CreateFunctionCommand, GetFunctionCommand, GetPolicyCommand, InvalidParameterValueException, PutFunctionEventInvokeConfigCommand,
+  ResourceNotFoundException, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2, type LambdaClient, type Runtime
 } from '@aws-sdk/client-lambda'
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
@@ -177,20 +177,24 @@ async function retryWhileRoleIsNew<T> (create: () => Promise<T>): Promise<T> {
 }
 
 async function allowInvokeFromBucket (lambda: LambdaClient, functionName: string, bucketArn: string, account: string | undefined): Promise<void> {
-  try {
-    await lambda.send(new AddPermissionCommand({
-      FunctionName: functionName,
-      StatementId: 's3-invoke',
-      Action: 'lambda:InvokeFunction',
-      Principal: 's3.amazonaws.com',
-      SourceArn: bucketArn,
-      // Bucket ARNs carry no account: without this, a bucket of that name in another account could invoke the function.
-      ...(account === undefined ? {} : { SourceAccount: account })
-    }))
-  } catch (err) {
-    // The statement is there from an earlier run.
-    if (!(err instanceof ResourceConflictException)) throw err
-  }
+  const statementId = 's3-invoke'
+  const statements = await lambda.send(new GetPolicyCommand({ FunctionName: functionName })).then(
+    ({ Policy }) => (JSON.parse(Policy ?? '{}') as { Statement?: Array<{ Sid?: string }> }).Statement ?? [],
+    (err: unknown) => {
+      if (err instanceof ResourceNotFoundException) return []
+      throw err
+    })
+  // AWS refuses a second statement with the same id; some emulators add it.
+  if (statements.some(statement => statement.Sid === statementId)) return
+  await lambda.send(new AddPermissionCommand({
+    FunctionName: functionName,
+    StatementId: statementId,
+    Action: 'lambda:InvokeFunction',
+    Principal: 's3.amazonaws.com',
+    SourceArn: bucketArn,
+    // Bucket ARNs carry no account: without this, a bucket of that name in another account could invoke the function.
+    ...(account === undefined ? {} : { SourceAccount: account })
+  }))
 }
 
 function required<T> (value: T | undefined, what: string): T {

@@ -1,0 +1,107 @@
+// `npm run build`: the files that would be deployed, run as they would be: the zipped processor against the embedded
+// stack, the API function with function URL events, both copied away from node_modules so nothing is borrowed from it.
+import t from 'tap'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { unzipSync } from 'fflate'
+import { buildAll, buildProcessor } from '../../scripts/build.ts'
+import { startTestStack, waitFor } from '../helpers/stack.ts'
+
+const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+
+const outDir = await mkdtemp(join(tmpdir(), 'csv-build-'))
+t.teardown(() => rm(outDir, { recursive: true, force: true }))
+const artifacts = await buildAll(outDir)
+
+t.test('the processor zip holds the bundle at its root, and the same code gives the same bytes', async t => {
+  const zip = await readFile(artifacts.processorZip)
+  const files = unzipSync(zip)
+  t.same(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map'])
+  t.same(Buffer.from(files['index.mjs']!), await readFile(join(artifacts.processorDir, 'index.mjs')))
+  const again = await buildProcessor(join(outDir, 'again'))
+  t.same(await readFile(again.processorZip), zip, 'deterministic: an unchanged function is not redeployed')
+})
+
+t.test('the bundled processor, unzipped alone, processes S3 events from the embedded stack', async t => {
+  const alone = await mkdtemp(join(tmpdir(), 'csv-processor-'))
+  t.teardown(() => rm(alone, { recursive: true, force: true }))
+  for (const [name, bytes] of Object.entries(unzipSync(await readFile(artifacts.processorZip)))) {
+    await writeFile(join(alone, name), bytes)
+  }
+  const { config, s3, table } = await startTestStack(t, {}, { handlerModule: pathToFileURL(join(alone, 'index.mjs')).href })
+  await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
+  const record = await waitFor(async () => {
+    const found = await table.get('example.csv')
+    return found?.status === 'processed' ? found : undefined
+  }, 20_000, 'the bundled handler to record example.csv')
+  t.match(record, { filename: 'example.csv', row_count: 2, column_count: 5, file_size_bytes: 85, column_names: ['id', 'name', 'age', 'city', 'date'] })
+})
+
+t.test('the bundled API function answers function URL events, Swagger UI included', async t => {
+  const alone = await mkdtemp(join(tmpdir(), 'csv-api-'))
+  t.teardown(() => rm(alone, { recursive: true, force: true }))
+  await cp(artifacts.apiFunctionDir, alone, { recursive: true })
+  const { config, s3, table } = await startTestStack(t)
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: config.awsEndpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    BUCKET_NAME: config.bucketName,
+    TABLE_NAME: config.tableName,
+    LOG_LEVEL: 'silent'
+  })
+  const { handler } = await import(pathToFileURL(join(alone, 'index.mjs')).href) as { handler: (event: unknown) => Promise<FunctionUrlResult> }
+  const call = async (method: string, path: string, body?: unknown) => {
+    const result = await handler(functionUrlEvent(method, path, body))
+    return { ...result, body: Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8') }
+  }
+
+  t.equal((await call('GET', '/health')).statusCode, 200)
+  const docs = await call('GET', '/docs/static/swagger-ui.css')
+  t.equal(docs.statusCode, 200, 'Swagger UI assets are served from the copy beside the bundle')
+  t.ok(docs.body.length > 10_000)
+  const icon = await call('GET', '/docs/static/favicon-32x32.png')
+  t.same(icon.body.subarray(1, 4), Buffer.from('PNG'), 'binary assets survive the Lambda response encoding')
+
+  const upload = await call('POST', '/uploads', { filename: 'example.csv' })
+  t.equal(upload.statusCode, 201)
+  t.match(JSON.parse(upload.body.toString()), { key: 'example.csv', uploadUrl: /^http:\/\/127\.0\.0\.1:\d+\/test-bucket\/example\.csv\?/ })
+
+  await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
+  await waitFor(async () => (await table.get('example.csv'))?.status === 'processed' || undefined, 20_000, 'example.csv to be processed')
+  const file = await call('GET', '/files/example.csv')
+  t.equal(file.statusCode, 200)
+  t.match(JSON.parse(file.body.toString()), { filename: 'example.csv', row_count: 2 })
+  const missing = await call('GET', '/files/nope.csv')
+  t.match({ status: missing.statusCode, body: JSON.parse(missing.body.toString()) }, { status: 404, body: { code: 'file-not-found' } })
+})
+
+interface FunctionUrlResult { statusCode: number, headers: Record<string, string>, body: string, isBase64Encoded?: boolean }
+
+/** A request as a Lambda function URL delivers it (payload format 2.0). */
+function functionUrlEvent (method: string, path: string, body?: unknown) {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'abc123.lambda-url.us-east-1.on.aws', 'content-type': 'application/json', 'user-agent': 'curl/8.0' },
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abc123',
+      domainName: 'abc123.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'abc123',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'curl/8.0' },
+      requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      routeKey: '$default',
+      stage: '$default',
+      time: '24/Nov/2026:10:30:45 +0000',
+      timeEpoch: 1795516245000
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    isBase64Encoded: false
+  }
+}

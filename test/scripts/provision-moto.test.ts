@@ -1,0 +1,127 @@
+// `npm run provision` (what the compose stack runs against LocalStack) against moto, a second, independent emulator:
+// every resource and setting is then read back with the SDK. Running it twice changes nothing.
+import t from 'tap'
+import { createHash } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { GetBucketNotificationConfigurationCommand, GetBucketCorsCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam'
+import { GetFunctionCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda'
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { clientSettings, createDynamoDBClient, createS3Client } from '../../shared/aws/clients.ts'
+import { loadConfig } from '../../shared/config.ts'
+import { buildProcessor } from '../../scripts/build.ts'
+import { motoMissing, startMoto } from '../helpers/moto.ts'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const skip = await motoMissing()
+if (skip !== undefined) console.log(`# provisioning tests skipped: ${skip}`)
+
+t.test('provisioning against moto', { skip: skip ?? false }, async t => {
+  const endpoint = await startMoto(t)
+  const outDir = await mkdtemp(join(tmpdir(), 'csv-provision-'))
+  t.teardown(() => rm(outDir, { recursive: true, force: true }))
+  const { processorZip } = await buildProcessor(outDir)
+  const env = {
+    ...process.env,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    CORS_ORIGINS: 'https://app.example.com'
+  }
+  const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '--zip', processorZip], { cwd: ROOT, env })
+
+  const first = await run()
+  t.match(first.stdout, /ok {2}function arn:aws:lambda:us-east-1:\d+:function:FileProcessorLambda \(nodejs22\.x\)/)
+  t.match(first.stdout, /provisioned/)
+  const second = await run()
+  t.match(second.stdout, /provisioned/, 'a second run succeeds (every step is idempotent)')
+
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })
+  const config = loadConfig(env)
+  const s3 = createS3Client(config)
+  const lambda = new LambdaClient(clientSettings(config))
+
+  t.test('bucket with browser-upload CORS, and table with its listing index', async t => {
+    t.equal((await s3.send(new HeadBucketCommand({ Bucket: 'test-bucket' }))).$metadata.httpStatusCode, 200)
+    const { CORSRules } = await s3.send(new GetBucketCorsCommand({ Bucket: 'test-bucket' }))
+    t.match(CORSRules, [{ AllowedMethods: ['PUT'], AllowedOrigins: ['https://app.example.com'] }])
+    const { Table } = await createDynamoDBClient(config).send(new DescribeTableCommand({ TableName: 'MetadataTable' }))
+    t.match(Table, { TableStatus: 'ACTIVE', KeySchema: [{ AttributeName: 'filename', KeyType: 'HASH' }], GlobalSecondaryIndexes: [{ IndexName: 'by-upload-time' }] })
+  })
+
+  t.test('the function: runtime, handler, code, settings, role', async t => {
+    const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName: 'FileProcessorLambda' }))
+    t.match(Configuration, {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Timeout: 300,
+      Role: /:role\/FileProcessorLambda-role$/,
+      Environment: { Variables: { STACK: 'external', BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable' } }
+    })
+    t.notOk('AWS_ENDPOINT_URL' in (Configuration?.Environment?.Variables ?? {}), 'the endpoint comes from LocalStack, not from the function')
+    t.equal(Configuration?.CodeSha256, createHash('sha256').update(await readFile(processorZip)).digest('base64'), 'the bundle built here')
+  })
+
+  t.test('the role may do exactly what the processor needs', async t => {
+    const iam = new IAMClient(clientSettings(config))
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'FileProcessorLambda-role' }))
+    t.match(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? ''), /lambda\.amazonaws\.com/)
+    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'FileProcessorLambda-role', PolicyName: 'least-privilege' }))
+    const statements = (JSON.parse(decodeURIComponent(PolicyDocument ?? '{}')) as { Statement: Array<{ Action: string[], Resource: string[] }> }).Statement
+    t.same(statements.flatMap(s => s.Action).sort(),
+      ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'sqs:SendMessage'])
+    t.notOk(statements.some(s => s.Action.some(action => action.includes('*')) || s.Resource.includes('*')), 'no wildcard action or resource')
+    t.match(statements.find(s => s.Action.includes('s3:GetObject'))?.Resource, ['arn:aws:s3:::test-bucket/*'])
+    t.match(statements.find(s => s.Action.includes('dynamodb:PutItem'))?.Resource, [/^arn:aws:dynamodb:us-east-1:\d+:table\/MetadataTable$/])
+  })
+
+  t.test('asynchronous invocation: two retries, then the failure queue', async t => {
+    const invokeConfig = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'FileProcessorLambda' }))
+    t.equal(invokeConfig.MaximumRetryAttempts, 2)
+    const queueArn = invokeConfig.DestinationConfig?.OnFailure?.Destination
+    t.match(queueArn, /^arn:aws:sqs:us-east-1:\d+:FileProcessorLambda-failures$/)
+    const sqs = new SQSClient(clientSettings(config))
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({
+      QueueUrl: `${endpoint}/${queueArn!.split(':')[4]}/FileProcessorLambda-failures`,
+      AttributeNames: ['QueueArn', 'MessageRetentionPeriod']
+    }))
+    t.same(Attributes, { QueueArn: queueArn, MessageRetentionPeriod: '1209600' })
+  })
+
+  t.test('S3 may invoke the function, and the bucket notifies it of created and removed objects', async t => {
+    const { Policy } = await lambda.send(new GetPolicyCommand({ FunctionName: 'FileProcessorLambda' }))
+    const statements = (JSON.parse(Policy ?? '{}') as { Statement: unknown[] }).Statement
+    t.equal(statements.length, 1, 'the second run did not add a duplicate statement')
+    t.match(statements[0], {
+      Effect: 'Allow',
+      Principal: { Service: 's3.amazonaws.com' },
+      Action: 'lambda:InvokeFunction',
+      Condition: { ArnLike: { 'AWS:SourceArn': 'arn:aws:s3:::test-bucket' }, StringEquals: { 'AWS:SourceAccount': /^\d+$/ } }
+    })
+    const notification = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: 'test-bucket' }))
+    t.match(notification.LambdaFunctionConfigurations, [{
+      LambdaFunctionArn: /:function:FileProcessorLambda$/,
+      Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']
+    }])
+  })
+})
+
+t.test('provisioning refuses the embedded stack and names a missing bundle', async t => {
+  const run = (env: NodeJS.ProcessEnv, args: string[] = []) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } })
+      .then(() => ({ code: 0, stderr: '' }), (err: { code: number, stderr: string }) => err)
+  const embedded = await run({})
+  t.equal(embedded.code, 1)
+  t.match(embedded.stderr, /provisioning failed: Nothing to provision: the embedded stack provisions itself/)
+  const noZip = await run({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, ['--zip', 'no/such.zip'])
+  t.equal(noZip.code, 1)
+  t.match(noZip.stderr, /no\/such\.zip does not exist: run `npm run build` first/)
+})
