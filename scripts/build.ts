@@ -74,17 +74,29 @@ export async function buildApiFunction (outDir: string): Promise<string> {
   return outDir
 }
 
-/** Entry points of the container image; npm packages stay external and come from its production node_modules. */
+/** Files of the container image, in dist/server/. */
+export const SERVER_ENTRY_POINTS = { server: 'server.mjs', provision: 'provision.mjs' } as const
+
+/** npm packages stay external and come from the image's production node_modules. */
+const SERVER_BUILD: BuildOptions = {
+  ...COMMON,
+  entryPoints: { server: join(ROOT, 'api/server.ts'), provision: join(ROOT, 'scripts/provision.ts') },
+  outExtension: { '.js': '.mjs' },
+  packages: 'external'
+}
+
+/** Entry points of the container image: the API and the LocalStack provisioning job. */
 export async function buildServer (outDir: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true })
-  await build({
-    ...COMMON,
-    entryPoints: { server: join(ROOT, 'api/server.ts'), provision: join(ROOT, 'scripts/provision.ts') },
-    outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    packages: 'external'
-  })
+  await build({ ...SERVER_BUILD, outdir: outDir })
   return outDir
+}
+
+/** The packages (and built-ins) the container entry points import at run time. */
+export async function serverPackageImports (): Promise<string[]> {
+  const { metafile } = await build({ ...SERVER_BUILD, outdir: join(ROOT, 'dist/server'), write: false, metafile: true })
+  const paths = Object.values(metafile.outputs).flatMap(output => output.imports.filter(i => i.external).map(i => i.path))
+  return [...new Set(paths.map(path => path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/')))].sort()
 }
 
 /** A zip with fixed timestamps, so the same code gives the same bytes (and Lambda sees no change). */
