@@ -1,0 +1,140 @@
+// The AWS deployment as a CDK stack: bucket, table, the processor with its failure queue and trigger, the API behind a function URL.
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib'
+import { CfnTable } from 'aws-cdk-lib/aws-dynamodb'
+import { PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam'
+import { CfnEventInvokeConfig, Code, Function as LambdaFunction, FunctionUrlAuthType, Runtime } from 'aws-cdk-lib/aws-lambda'
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs'
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods } from 'aws-cdk-lib/aws-s3'
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications'
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
+import type { Construct } from 'constructs'
+import { tableDefinition } from '../shared/aws/metadata-table.ts'
+import { apiStatements, policyDocument, processorStatements, type PolicyStatement } from '../shared/aws/permissions.ts'
+import { PROCESSOR_FUNCTION_NAME, PROCESSOR_SETTINGS } from '../shared/aws/provision-pipeline.ts'
+
+export interface CsvMetadataStackProps extends StackProps {
+  /** `npm run build`'s processor bundle directory. */
+  processorDir: string
+  /** `npm run build`'s API function directory (bundle and Swagger UI assets). */
+  apiFunctionDir: string
+  /** Browser origins allowed to PUT to the bucket and call the API; default: any (uploads are authorized by the presigned URL). */
+  corsOrigins?: string[]
+  /** When set, the API requires `Authorization: Bearer <apiKey>`. */
+  apiKey?: string | undefined
+}
+
+export class CsvMetadataStack extends Stack {
+  constructor (scope: Construct, id: string, props: CsvMetadataStackProps) {
+    super(scope, id, props)
+    const corsOrigins = props.corsOrigins ?? ['*']
+
+    // Uploads and metadata outlive the stack: `npm run destroy` keeps them (the README says how to delete them).
+    const bucket = new Bucket(this, 'Uploads', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      cors: [{ allowedMethods: [HttpMethods.PUT], allowedOrigins: corsOrigins, allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3600 }],
+      removalPolicy: RemovalPolicy.RETAIN
+    })
+    const table = metadataTable(this)
+
+    const failures = new Queue(this, 'ProcessorFailures', {
+      retentionPeriod: Duration.seconds(PROCESSOR_SETTINGS.failureRetentionSeconds),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true
+    })
+
+    const environment = { STACK: 'external', BUCKET_NAME: bucket.bucketName, TABLE_NAME: table.ref, NODE_OPTIONS: '--enable-source-maps' }
+    const processor = this.#function('Processor', {
+      functionName: PROCESSOR_FUNCTION_NAME,
+      code: props.processorDir,
+      memorySize: PROCESSOR_SETTINGS.memorySize,
+      timeout: PROCESSOR_SETTINGS.timeout,
+      environment,
+      statements: logGroupArn => processorStatements({ bucketArn: bucket.bucketArn, tableArn: table.attrArn, queueArn: failures.queueArn, logGroupArn })
+    })
+    // Written with the L1 resource: the L2 destination would add its own, broader SQS grant to the role.
+    new CfnEventInvokeConfig(this, 'ProcessorAsyncInvocation', {
+      functionName: processor.functionName,
+      qualifier: '$LATEST',
+      maximumRetryAttempts: PROCESSOR_SETTINGS.retryAttempts,
+      destinationConfig: { onFailure: { destination: failures.queueArn } }
+    })
+    const trigger = new LambdaDestination(processor)
+    bucket.addEventNotification(EventType.OBJECT_CREATED, trigger)
+    bucket.addEventNotification(EventType.OBJECT_REMOVED, trigger)
+
+    const api = this.#function('Api', {
+      code: props.apiFunctionDir,
+      memorySize: 512,
+      timeout: 15,
+      environment: {
+        ...environment,
+        LOG_LEVEL: 'info',
+        ...(props.corsOrigins === undefined ? {} : { CORS_ORIGINS: props.corsOrigins.join(',') }),
+        ...(props.apiKey === undefined ? {} : { API_KEY: props.apiKey })
+      },
+      statements: logGroupArn => apiStatements({ bucketArn: bucket.bucketArn, tableArn: table.attrArn, logGroupArn })
+    })
+    // Public HTTPS endpoint; the API's own API_KEY guards it when set.
+    const url = api.addFunctionUrl({ authType: FunctionUrlAuthType.NONE })
+
+    new CfnOutput(this, 'ApiUrl', { value: url.url, description: 'Base URL of the API (Swagger UI at docs)' })
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName })
+    new CfnOutput(this, 'TableName', { value: table.ref })
+    new CfnOutput(this, 'FailureQueueUrl', { value: failures.queueUrl, description: 'Events the processor failed on after its retries' })
+  }
+
+  /** A Node.js function with its own log group and a role holding exactly `statements`. */
+  #function (id: string, spec: FunctionSpec): LambdaFunction {
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      ...(spec.functionName === undefined ? {} : { logGroupName: `/aws/lambda/${spec.functionName}` }),
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY
+    })
+    const logGroupArn = this.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: { leastPrivilege: PolicyDocument.fromJson(policyDocument(spec.statements(logGroupArn))) }
+    })
+    return new LambdaFunction(this, id, {
+      ...(spec.functionName === undefined ? {} : { functionName: spec.functionName }),
+      runtime: Runtime.NODEJS_22_X,
+      handler: PROCESSOR_SETTINGS.handler,
+      code: Code.fromAsset(spec.code),
+      memorySize: spec.memorySize,
+      timeout: Duration.seconds(spec.timeout),
+      environment: spec.environment,
+      role,
+      logGroup
+    })
+  }
+}
+
+interface FunctionSpec {
+  functionName?: string
+  code: string
+  memorySize: number
+  timeout: number
+  environment: Record<string, string>
+  statements: (logGroupArn: string) => PolicyStatement[]
+}
+
+/** The table as the embedded stack and LocalStack create it (tableDefinition), plus point-in-time recovery. */
+function metadataTable (scope: Construct): CfnTable {
+  const definition = tableDefinition('unused')
+  const table = new CfnTable(scope, 'Metadata', {
+    billingMode: definition.BillingMode,
+    attributeDefinitions: definition.AttributeDefinitions!.map(a => ({ attributeName: a.AttributeName!, attributeType: a.AttributeType! })),
+    keySchema: definition.KeySchema!.map(k => ({ attributeName: k.AttributeName!, keyType: k.KeyType! })),
+    globalSecondaryIndexes: definition.GlobalSecondaryIndexes!.map(index => ({
+      indexName: index.IndexName!,
+      keySchema: index.KeySchema!.map(k => ({ attributeName: k.AttributeName!, keyType: k.KeyType! })),
+      projection: { projectionType: index.Projection!.ProjectionType! }
+    })),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    sseSpecification: { sseEnabled: true }
+  })
+  table.applyRemovalPolicy(RemovalPolicy.RETAIN)
+  return table
+}

@@ -1,0 +1,155 @@
+// The AWS stack, synthesized offline: its resources, least-privilege permissions, and the S3 -> Lambda -> DynamoDB wiring.
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { App } from 'aws-cdk-lib'
+import { Match, Template } from 'aws-cdk-lib/assertions'
+import { CsvMetadataStack } from '../../infra/stack.ts'
+import { tableDefinition } from '../../shared/aws/metadata-table.ts'
+import { buildAll } from '../../scripts/build.ts'
+
+const outDir = await mkdtemp(join(tmpdir(), 'csv-infra-'))
+t.teardown(() => rm(outDir, { recursive: true, force: true }))
+const { processorDir, apiFunctionDir } = await buildAll(outDir)
+
+function synth (props: { corsOrigins?: string[], apiKey?: string } = {}): Template {
+  const app = new App({ outdir: join(outDir, `cdk-${Math.random().toString(36).slice(2)}`) })
+  return Template.fromStack(new CsvMetadataStack(app, 'CsvMetadataService', { processorDir, apiFunctionDir, ...props }))
+}
+
+const template = synth()
+const resources = (type: string) => Object.entries(template.findResources(type)) as Array<[string, { Properties: Record<string, any> }]>
+
+interface Statement { Effect: string, Action: string | string[], Resource: unknown, Sid?: string }
+/** Every statement of every IAM policy, role inline policy, bucket and queue policy in the template. */
+function allStatements (): Statement[] {
+  return [
+    ...resources('AWS::IAM::Role').flatMap(([, role]) => (role.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement)),
+    ...['AWS::IAM::Policy', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy'].flatMap(type => resources(type).flatMap(([, p]) => p.Properties.PolicyDocument.Statement))
+  ]
+}
+const actions = (s: Statement) => [s.Action].flat()
+/** The inline statements of the role of the function whose logical id starts with `prefix`. */
+function roleStatements (prefix: string): Statement[] {
+  const [, fn] = resources('AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))!
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string
+  return template.toJSON().Resources[roleId].Properties.Policies[0].PolicyDocument.Statement
+}
+const ref = (prefix: string) => resources('AWS::S3::Bucket').concat(resources('AWS::DynamoDB::Table'), resources('AWS::SQS::Queue'))
+  .find(([id]) => id.startsWith(prefix))![0]
+
+t.test('bucket: public access blocked, encrypted, TLS only, CORS for browser PUTs, kept on destroy', async t => {
+  template.hasResource('AWS::S3::Bucket', {
+    Properties: {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], ExposedHeaders: ['ETag'] }] }
+    },
+    DeletionPolicy: 'Retain'
+  })
+  template.hasResourceProperties('AWS::S3::BucketPolicy', {
+    PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] }
+  })
+  const custom = synth({ corsOrigins: ['https://app.example.com'] })
+  custom.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com'] })] } })
+  custom.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CORS_ORIGINS: 'https://app.example.com' }) } })
+})
+
+t.test('table: the same keys and index as everywhere else, on demand, point-in-time recovery, kept on destroy', async t => {
+  const definition = tableDefinition('unused')
+  template.hasResource('AWS::DynamoDB::Table', {
+    Properties: {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'filename', KeyType: 'HASH' }],
+      AttributeDefinitions: definition.AttributeDefinitions,
+      GlobalSecondaryIndexes: [{
+        IndexName: 'by-upload-time',
+        KeySchema: [{ AttributeName: 'listing', KeyType: 'HASH' }, { AttributeName: 'upload_timestamp', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' }
+      }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }
+    },
+    DeletionPolicy: 'Retain'
+  })
+})
+
+t.test('processor: FileProcessorLambda on nodejs22.x, two async retries, then the SQS failure queue', async t => {
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'FileProcessorLambda',
+    Runtime: 'nodejs22.x',
+    Handler: 'index.handler',
+    MemorySize: 1024,
+    Timeout: 300,
+    Environment: { Variables: { STACK: 'external', BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, NODE_OPTIONS: '--enable-source-maps' } },
+    LoggingConfig: { LogGroup: Match.anyValue() }
+  })
+  template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/FileProcessorLambda', RetentionInDays: 30 })
+  template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    FunctionName: { Ref: Match.stringLikeRegexp('^Processor') },
+    Qualifier: '$LATEST',
+    MaximumRetryAttempts: 2,
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ref('ProcessorFailures'), 'Arn'] } } }
+  })
+  template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true })
+})
+
+t.test('S3 notifies the processor of created and removed objects, and only this bucket in this account may invoke it', async t => {
+  template.hasResourceProperties('Custom::S3BucketNotifications', {
+    BucketName: { Ref: ref('Uploads') },
+    NotificationConfiguration: {
+      LambdaFunctionConfigurations: [
+        { Events: ['s3:ObjectCreated:*'], LambdaFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Processor'), 'Arn'] } },
+        { Events: ['s3:ObjectRemoved:*'], LambdaFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Processor'), 'Arn'] } }
+      ]
+    }
+  })
+  template.hasResourceProperties('AWS::Lambda::Permission', {
+    Action: 'lambda:InvokeFunction',
+    Principal: 's3.amazonaws.com',
+    FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Processor'), 'Arn'] },
+    SourceArn: { 'Fn::GetAtt': [ref('Uploads'), 'Arn'] },
+    SourceAccount: { Ref: 'AWS::AccountId' }
+  })
+})
+
+t.test('the processor may read objects, write items, send failures and log: nothing else', async t => {
+  const statements = roleStatements('Processor')
+  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'sqs:SendMessage'])
+  // CDK writes a one-element resource list as the element.
+  const bySid = Object.fromEntries(statements.map(s => [s.Sid, s.Resource]))
+  t.same(bySid.ReadUploads, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/*']] })
+  t.same(bySid.WriteMetadata, { 'Fn::GetAtt': ['Metadata', 'Arn'] })
+  t.same(bySid.KeepFailedEvents, { 'Fn::GetAtt': [ref('ProcessorFailures'), 'Arn'] })
+  const [, role] = resources('AWS::IAM::Role').find(([id]) => id.startsWith('ProcessorRole'))!
+  t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policy: AWSLambdaBasicExecutionRole would log to any group')
+})
+
+t.test('the API may sign uploads and read the table: nothing else', async t => {
+  const statements = roleStatements('Api')
+  t.same(statements.flatMap(actions).sort(),
+    ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:ListBucket', 's3:PutObject'])
+  t.notOk(statements.flatMap(actions).some(a => a === 'dynamodb:PutItem' || a === 's3:GetObject'), 'it never writes metadata or reads uploads')
+})
+
+t.test('no policy allows a wildcard action or any action on every resource (Deny-insecure-transport excepted)', async t => {
+  const allows = allStatements().filter(s => s.Effect === 'Allow')
+  t.ok(allows.length >= 10, `${allows.length} Allow statements checked`)
+  t.same(allows.filter(s => actions(s).some(a => a.includes('*'))), [], 'no * in any allowed action')
+  t.same(allows.filter(s => [s.Resource].flat().includes('*')), [], 'no allowed action on Resource *')
+  t.same(allStatements().filter(s => s.Effect !== 'Allow').map(s => s.Effect), ['Deny', 'Deny'], 'the only other statements deny plain HTTP')
+})
+
+t.test('API: a Lambda behind a public HTTPS function URL, with the same app and its optional API key', async t => {
+  template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Api'), 'Arn'] } })
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Runtime: 'nodejs22.x',
+    Handler: 'index.handler',
+    Environment: { Variables: { STACK: 'external', BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' } }
+  })
+  template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiFunctionUrl'), 'FunctionUrl'] } })
+  for (const name of ['BucketName', 'TableName', 'FailureQueueUrl']) template.hasOutput(name, {})
+  synth({ apiKey: 'a-long-enough-api-key' }).hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ API_KEY: 'a-long-enough-api-key' }) }
+  })
+})
