@@ -20,7 +20,6 @@ import { motoMissing, startMoto } from '../helpers/moto.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const skip = await motoMissing()
-if (skip !== undefined) console.log(`# provisioning tests skipped: ${skip}`)
 
 t.test('provisioning against moto', { skip: skip ?? false }, async t => {
   const endpoint = await startMoto(t)
