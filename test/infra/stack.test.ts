@@ -1,8 +1,11 @@
 // The AWS stack, synthesized offline: its resources, least-privilege permissions, and the S3 -> Lambda -> DynamoDB wiring.
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { App } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import { CsvMetadataStack } from '../../infra/stack.ts'
@@ -152,4 +155,22 @@ t.test('API: a Lambda behind a public HTTPS function URL, with the same app and 
   synth({ apiKey: 'a-long-enough-api-key' }).hasResourceProperties('AWS::Lambda::Function', {
     Environment: { Variables: Match.objectLike({ API_KEY: 'a-long-enough-api-key' }) }
   })
+})
+
+t.test('the CDK app behind npm run deploy takes API_KEY and CORS_ORIGINS from the environment, and refuses bad ones', async t => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const cdkOut = join(outDir, 'app')
+  const synthApp = (env: Record<string, string>) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+    cwd: root,
+    env: { ...process.env, CDK_OUTDIR: cdkOut, ...env }
+  })
+  await synthApp({ API_KEY: 'a-long-enough-api-key', CORS_ORIGINS: 'https://app.example.com' })
+  const synthesized = Template.fromJSON(JSON.parse(await readFile(join(cdkOut, 'CsvMetadataService.template.json'), 'utf8')))
+  synthesized.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ API_KEY: 'a-long-enough-api-key', CORS_ORIGINS: 'https://app.example.com' }) }
+  })
+  synthesized.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com'] })] } })
+  const refused = await synthApp({ API_KEY: 'short' }).then(() => undefined, (err: { stderr: string }) => err)
+  t.match(refused?.stderr, /API_KEY=\(hidden\): .*16/, 'a short key stops the deploy before anything is built')
+  t.notMatch(refused?.stderr, /short/, 'and is not printed')
 })
