@@ -145,7 +145,8 @@ async function ensureFunction (lambda: LambdaClient, spec: FunctionSpec): Promis
     Timeout: PROCESSOR_SETTINGS.timeout,
     Environment: { Variables: spec.environment }
   }
-  const waiter = { client: lambda, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }
+  // LocalStack pulls the runtime's image on first use, which can take minutes on a slow network.
+  const waiter = { client: lambda, maxWaitTime: 300, minDelay: 1, maxDelay: 5 }
   const existing = await lambda.send(new GetFunctionCommand({ FunctionName: spec.name })).catch((err: unknown) => {
     if (err instanceof ResourceNotFoundException) return undefined
     throw err
