@@ -5,10 +5,13 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { unzipSync } from 'fflate'
 import { buildAll, buildProcessor } from '../../scripts/build.ts'
-import { startTestStack, waitFor } from '../helpers/stack.ts'
+import { objectCreatedEvent } from '../../shared/s3-events.ts'
+import { startEmulator, startTestStack, waitFor } from '../helpers/stack.ts'
 
 const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
 
@@ -38,6 +41,29 @@ t.test('the bundled processor, unzipped alone, processes S3 events from the embe
     return found?.status === 'processed' ? found : undefined
   }, 20_000, 'the bundled handler to record example.csv')
   t.match(record, { filename: 'example.csv', row_count: 2, column_count: 5, file_size_bytes: 85, column_names: ['id', 'name', 'age', 'city', 'date'] })
+})
+
+t.test('in a LocalStack-like environment the bundled processor finds the endpoint through LOCALSTACK_HOSTNAME', async t => {
+  const { config, s3, table } = await startEmulator(t)
+  const { ETag } = await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
+  const event = objectCreatedEvent(config.bucketName, config.region, { key: 'example.csv', size: 85, etag: ETag!, lastModified: new Date() })
+  // Only what a Lambda container has: the function's variables as provisioned, and what the runtime and LocalStack set.
+  const env = {
+    PATH: process.env.PATH,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_REGION: config.region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    LOCALSTACK_HOSTNAME: '127.0.0.1',
+    EDGE_PORT: String(config.embeddedPort),
+    BUCKET_NAME: config.bucketName,
+    TABLE_NAME: config.tableName
+  }
+  const invoke = 'const { handler } = await import(process.argv[1]); await handler(JSON.parse(process.argv[2]))'
+  const { stdout } = await promisify(execFile)(process.execPath,
+    ['--input-type=module', '-e', invoke, pathToFileURL(join(artifacts.processorDir, 'index.mjs')).href, JSON.stringify(event)], { env })
+  t.match(JSON.parse(stdout.trim().split('\n').at(-1)!), { level: 'info', message: 'file processed', key: 'example.csv', status: 'processed', row_count: 2 })
+  t.match(await table.get('example.csv'), { status: 'processed', row_count: 2, column_count: 5 })
 })
 
 t.test('the bundled API function answers function URL events, Swagger UI included', async t => {
