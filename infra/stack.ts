@@ -10,7 +10,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { tableDefinition } from '../shared/aws/metadata-table.ts'
 import { apiStatements, policyDocument, processorStatements, type PolicyStatement } from '../shared/aws/permissions.ts'
-import { PROCESSOR_FUNCTION_NAME, PROCESSOR_SETTINGS } from '../shared/aws/provision-pipeline.ts'
+import { BUNDLE_HANDLER, PROCESSOR_FUNCTION_NAME, PROCESSOR_SETTINGS } from '../shared/aws/provision-pipeline.ts'
 
 export interface CsvMetadataStackProps extends StackProps {
   /** `npm run build`'s processor bundle directory. */
@@ -100,7 +100,7 @@ export class CsvMetadataStack extends Stack {
     return new LambdaFunction(this, id, {
       ...(spec.functionName === undefined ? {} : { functionName: spec.functionName }),
       runtime: Runtime.NODEJS_22_X,
-      handler: PROCESSOR_SETTINGS.handler,
+      handler: BUNDLE_HANDLER,
       code: Code.fromAsset(spec.code),
       memorySize: spec.memorySize,
       timeout: Duration.seconds(spec.timeout),

@@ -16,10 +16,12 @@ import { LAMBDA_TRUST_POLICY, policyDocument, processorStatements } from './perm
 /** The processor's name, as in the seed. */
 export const PROCESSOR_FUNCTION_NAME = 'FileProcessorLambda'
 
+/** Every Lambda bundle of `npm run build` is an `index.mjs` exporting `handler`. */
+export const BUNDLE_HANDLER = 'index.handler'
+
 /** Settings shared by every place the processor is deployed (LocalStack here, AWS in infra/). */
 export const PROCESSOR_SETTINGS = {
   runtime: 'nodejs22.x' satisfies Runtime,
-  handler: 'index.handler',
   memorySize: 1024,
   /** Seconds; a 5 GiB file at the measured ~700 MB/s takes under 10 s, the rest is headroom for slow reads. */
   timeout: 300,
@@ -140,7 +142,7 @@ async function ensureFunction (lambda: LambdaClient, spec: FunctionSpec): Promis
     FunctionName: spec.name,
     Role: spec.roleArn,
     Runtime: PROCESSOR_SETTINGS.runtime,
-    Handler: PROCESSOR_SETTINGS.handler,
+    Handler: BUNDLE_HANDLER,
     MemorySize: PROCESSOR_SETTINGS.memorySize,
     Timeout: PROCESSOR_SETTINGS.timeout,
     Environment: { Variables: spec.environment }
