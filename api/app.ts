@@ -1,11 +1,12 @@
 // Builds the Fastify application: OpenAPI docs, the problem-details error handler, and the routes.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from '../shared/config.ts'
 import { FileMetadata } from '../shared/file-record.ts'
+import { LOG_FORMAT } from '../shared/logger.ts'
+import type { ApiConfig } from './config.ts'
 import { installProblemHandlers, Problem } from './problem.ts'
 import { createServices, type ApiServices } from './services.ts'
 import files from './routes/files.ts'
@@ -13,24 +14,35 @@ import health from './routes/health.ts'
 import uploads from './routes/uploads.ts'
 
 export interface AppOptions {
-  config: Config
+  config: ApiConfig
   /** Defaults to the AWS-backed services built from `config`. */
   services?: ApiServices
-  logger?: FastifyServerOptions['logger']
+  /** Logs in the product's one shape at `config.logLevel`; tests leave it off. */
+  log?: boolean
   /** Directory of Swagger UI's static files; defaults to @fastify/swagger-ui's own (a bundle ships a copy). */
   swaggerUiDir?: string | undefined
 }
 
 export interface RouteOptions {
-  config: Config
+  config: ApiConfig
   services: ApiServices
 }
 
 /** Largest JSON request body; the API's requests are a few hundred bytes. */
 const BODY_LIMIT = 16 * 1024
 
-export async function buildApp ({ config, services = createServices(config), logger = false, swaggerUiDir }: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger, bodyLimit: BODY_LIMIT }).withTypeProvider<TypeBoxTypeProvider>()
+export async function buildApp ({ config, services = createServices(config), log = false, swaggerUiDir }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: log ? { ...LOG_FORMAT, level: config.logLevel } : false,
+    // One quiet line per request (debug) instead of Fastify's two at info, so each processed file stands out.
+    disableRequestLogging: true,
+    requestIdLogLabel: 'requestId',
+    bodyLimit: BODY_LIMIT
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      `${request.method} ${request.url} ${reply.statusCode}`)
+  })
 
   app.addSchema(FileMetadata)
   app.addSchema(Problem)

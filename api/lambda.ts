@@ -2,16 +2,15 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import awsLambdaFastify from '@fastify/aws-lambda'
-import { loadConfig } from '../shared/config.ts'
 import { buildApp } from './app.ts'
+import { loadApiConfig } from './config.ts'
 
 /** The build copies Swagger UI's assets beside the bundle, since bundling leaves @fastify/swagger-ui's folder behind. */
 const bundledSwaggerUi = fileURLToPath(new URL('./static', import.meta.url))
 
-const config = loadConfig()
 const app = await buildApp({
-  config,
-  logger: { level: config.logLevel },
+  config: loadApiConfig(),
+  log: true,
   swaggerUiDir: existsSync(bundledSwaggerUi) ? bundledSwaggerUi : undefined
 })
 

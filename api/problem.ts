@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http'
 import Type from 'typebox'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DependencyUnavailableError, InvalidCursorError } from '../shared/errors.ts'
 
 export const Problem = Type.Object({
   type: Type.String({ description: 'Always "about:blank": `code` says which problem this is.', examples: ['about:blank'] }),
@@ -60,10 +61,18 @@ export function installProblemHandlers (app: FastifyInstance): void {
   })
 }
 
+/** Every error, whoever raised it, as the one answer it deserves: the only place domain errors meet HTTP. */
 function toProblem (error: FastifyError, request: FastifyRequest): HttpProblem {
   if (error instanceof HttpProblem) {
     if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
     return error
+  }
+  if (error instanceof InvalidCursorError) {
+    return new HttpProblem(400, error.code, 'cursor is not one this API returned; use the nextCursor of the previous page, or omit it to start over')
+  }
+  if (error instanceof DependencyUnavailableError) {
+    request.log.warn({ err: error }, error.message)
+    return new HttpProblem(503, error.code, `${error.message}. Retry shortly; GET /ready shows the state of each dependency.`)
   }
   if (error.validation) return new HttpProblem(400, 'invalid-request', error.message)
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -1,10 +1,12 @@
 // Invokes the Lambda handler asynchronously, as AWS does: in child processes, a bounded number at once, with retries.
 import { fork, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export interface Invocation { id: number, event: unknown }
+/** One invocation as sent to a worker; `requestId` is the context's awsRequestId. */
+export interface Invocation { id: number, requestId: string, event: unknown }
 export interface InvocationResult { id: number, ok: boolean, error?: string }
 
 const EXTENSION = extname(fileURLToPath(import.meta.url))
@@ -128,7 +130,7 @@ export class LambdaRuntime {
   }
 
   #run (worker: Worker, job: Job): void {
-    const invocation: Invocation = { id: this.#nextId++, event: job.event }
+    const invocation: Invocation = { id: this.#nextId++, requestId: randomUUID(), event: job.event }
     worker.job = job
     worker.settle = result => {
       worker.job = undefined

@@ -1,10 +1,12 @@
 // One Lambda execution environment: a child process that loads the handler once and runs invocations sent over IPC.
 import type { Invocation, InvocationResult } from './lambda-runtime.ts'
 
-const { handler } = await import(process.env.LAMBDA_HANDLER_MODULE!) as { handler: (event: unknown) => Promise<unknown> }
+type Handler = (event: unknown, context: { awsRequestId: string, functionName: string }) => Promise<unknown>
+const { handler } = await import(process.env.LAMBDA_HANDLER_MODULE!) as { handler: Handler }
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'embedded'
 
 process.on('message', (invocation: Invocation) => {
-  handler(invocation.event).then(
+  handler(invocation.event, { awsRequestId: invocation.requestId, functionName }).then(
     () => reply({ id: invocation.id, ok: true }),
     (err: unknown) => reply({ id: invocation.id, ok: false, error: err instanceof Error ? err.message : String(err) })
   )

@@ -1,18 +1,20 @@
 // The embedded AWS stack: emulators on one port, bucket and table provisioned, S3 events delivered to the handler.
-import type { Config } from '../shared/config.ts'
-import { createDocumentClient, createDynamoDBClient, createS3Client, EMBEDDED_CREDENTIALS } from '../shared/aws/clients.ts'
-import { reconcile, type ReconcileResult } from '../shared/aws/drift.ts'
-import { MetadataTable } from '../shared/aws/metadata-table.ts'
-import { ensureBucket, ensureTable } from '../shared/aws/provision.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
+import { MetadataTable } from '../aws/metadata-table.ts'
+import { ensureBucket, ensureTable } from '../aws/provision.ts'
+import { reconcile, type ReconcileResult } from '../aws/reconcile.ts'
+import { PROCESSOR, processorEnvironment } from '../infra/pipeline.ts'
 import { encodeEventKey } from '../shared/s3-event-key.ts'
 import { objectCreatedEvent } from '../shared/s3-events.ts'
 import { startAwsEmulator, type AwsEmulator, type RawS3Event } from './aws-emulator.ts'
+import { variableName } from '../shared/config.ts'
+import { EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
 import { lockDataDir } from './data-lock.ts'
 import { writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 
-export type StackConfig = Pick<Config, 'region' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
-'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'corsOrigins'>
+export type StackConfig = Pick<EmbeddedConfig, 'awsRegion' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'corsOrigins' | 'logLevel'>
 
 export interface EmbeddedStack {
   /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */
@@ -42,10 +44,10 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       buckets: [config.bucketName],
       corsOrigins: config.corsOrigins,
       // Once closing, new events are left to the next start's catch-up.
-      onS3Event: event => { if (!closing) runtime?.invoke(asDelivered(event, config.region)) }
+      onS3Event: event => { if (!closing) runtime?.invoke(asDelivered(event, config.awsRegion)) }
     })
     const endpoint = emulator.endpoint
-    const clientConfig = { region: config.region, awsEndpoint: endpoint, stack: 'embedded' as const }
+    const clientConfig = { awsRegion: config.awsRegion, awsEndpoint: endpoint, credentials: EMBEDDED_CREDENTIALS }
     const s3 = createS3Client(clientConfig)
     await ensureBucket(s3, config.bucketName)
     await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
@@ -64,7 +66,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     const running = emulator
     const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
     const caughtUp = reconcile({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }, {
-      redrive: async object => started.invoke(objectCreatedEvent(config.bucketName, config.region, object)),
+      redrive: async object => started.invoke(objectCreatedEvent(config.bucketName, config.awsRegion, object)),
       forget: async key => { await table.markDeleted(key, new Date().toISOString()) }
     })
     caughtUp.catch(() => {}) // handled by whoever awaits it (npm start logs the outcome)
@@ -88,21 +90,27 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
   }
 }
 
-/** The environment Lambda would give the function, pointed at the embedded endpoint. */
+/** Variables of this process a worker must not see: the product's settings (API_KEY above all) and AWS credentials. */
+const NOT_FOR_WORKERS = new Set([
+  ...Object.keys(EmbeddedSettings.properties).map(variableName),
+  'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'
+])
+
+/**
+ * The environment Lambda would give the function, pointed at the embedded endpoint: the deployed processor's
+ * variables and the runtime's own; of this process's, only what is not a setting or a credential.
+ */
 function lambdaEnvironment (config: StackConfig, endpoint: string): NodeJS.ProcessEnv {
-  const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, ...inherited } = process.env
   return {
-    ...inherited,
-    STACK: 'external',
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_FOR_WORKERS.has(name))),
+    ...processorEnvironment(config),
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey,
-    AWS_REGION: config.region,
-    AWS_LAMBDA_FUNCTION_NAME: 'FileProcessorLambda',
-    BUCKET_NAME: config.bucketName,
-    TABLE_NAME: config.tableName,
-    MAX_RECORD_BYTES: String(config.maxRecordBytes),
-    MAX_COLUMNS: String(config.maxColumns)
+    AWS_REGION: config.awsRegion,
+    AWS_LAMBDA_FUNCTION_NAME: PROCESSOR.functionName,
+    // The parent process has printed the SDK's Node-version notice already.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
   }
 }
 

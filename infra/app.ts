@@ -1,11 +1,16 @@
 // The CDK app behind `npm run deploy` / `npm run destroy`: builds the bundles, then defines the stack.
 import { App } from 'aws-cdk-lib'
-import { loadConfig } from '../shared/config.ts'
+import { loadApiConfig } from '../api/config.ts'
 import { buildAll } from '../scripts/build.ts'
 import { CsvMetadataStack } from './stack.ts'
 
-// API_KEY and CORS_ORIGINS mean on AWS what they mean everywhere else; loadConfig rejects bad values before deploying.
-const { apiKey, corsOrigins } = loadConfig({ API_KEY: process.env.API_KEY, CORS_ORIGINS: process.env.CORS_ORIGINS })
+// API_KEY, CORS_ORIGINS and the limits mean on AWS what they mean everywhere else; bad values stop the deploy here.
+const { apiKey, corsOrigins, maxRecordBytes, maxColumns } = loadApiConfig({
+  API_KEY: process.env.API_KEY,
+  CORS_ORIGINS: process.env.CORS_ORIGINS,
+  MAX_RECORD_BYTES: process.env.MAX_RECORD_BYTES,
+  MAX_COLUMNS: process.env.MAX_COLUMNS
+})
 const { processorDir, apiFunctionDir } = await buildAll()
 
 const app = new App()
@@ -14,6 +19,8 @@ new CsvMetadataStack(app, 'CsvMetadataService', {
   processorDir,
   apiFunctionDir,
   ...(corsOrigins.length === 0 ? {} : { corsOrigins }),
-  apiKey
+  apiKey,
+  maxRecordBytes,
+  maxColumns
 })
 app.synth()

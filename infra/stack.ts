@@ -2,15 +2,16 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib'
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb'
 import { PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam'
-import { CfnEventInvokeConfig, Code, Function as LambdaFunction, FunctionUrlAuthType, Runtime } from 'aws-cdk-lib/aws-lambda'
+import { CfnEventInvokeConfig, Code, Function as LambdaFunction, FunctionUrlAuthType, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda'
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs'
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods } from 'aws-cdk-lib/aws-s3'
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications'
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
-import { tableDefinition } from '../shared/aws/metadata-table.ts'
-import { apiStatements, policyDocument, processorStatements, type PolicyStatement } from '../shared/aws/permissions.ts'
-import { BUNDLE_HANDLER, PROCESSOR_FUNCTION_NAME, PROCESSOR_SETTINGS } from '../shared/aws/provision-pipeline.ts'
+import { DEFAULT_LIMITS } from '../shared/limits.ts'
+import {
+  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, type PolicyStatement
+} from './pipeline.ts'
 
 export interface CsvMetadataStackProps extends StackProps {
   /** `npm run build`'s processor bundle directory. */
@@ -21,6 +22,9 @@ export interface CsvMetadataStackProps extends StackProps {
   corsOrigins?: string[]
   /** When set, the API requires `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined
+  /** The processor's limits (MAX_RECORD_BYTES, MAX_COLUMNS); the defaults otherwise. */
+  maxRecordBytes?: number
+  maxColumns?: number
 }
 
 export class CsvMetadataStack extends Stack {
@@ -39,17 +43,15 @@ export class CsvMetadataStack extends Stack {
     const table = metadataTable(this)
 
     const failures = new Queue(this, 'ProcessorFailures', {
-      retentionPeriod: Duration.seconds(PROCESSOR_SETTINGS.failureRetentionSeconds),
+      retentionPeriod: Duration.seconds(PROCESSOR.failureRetentionSeconds),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true
     })
 
-    const environment = { STACK: 'external', BUCKET_NAME: bucket.bucketName, TABLE_NAME: table.ref, NODE_OPTIONS: '--enable-source-maps' }
+    const environment = processorEnvironment({ bucketName: bucket.bucketName, tableName: table.ref, logLevel: 'info', ...limitsOf(props) })
     const processor = this.#function('Processor', {
-      functionName: PROCESSOR_FUNCTION_NAME,
+      ...PROCESSOR,
       code: props.processorDir,
-      memorySize: PROCESSOR_SETTINGS.memorySize,
-      timeout: PROCESSOR_SETTINGS.timeout,
       environment,
       statements: logGroupArn => processorStatements({ bucketArn: bucket.bucketArn, tableArn: table.attrArn, queueArn: failures.queueArn, logGroupArn })
     })
@@ -57,7 +59,7 @@ export class CsvMetadataStack extends Stack {
     new CfnEventInvokeConfig(this, 'ProcessorAsyncInvocation', {
       functionName: processor.functionName,
       qualifier: '$LATEST',
-      maximumRetryAttempts: PROCESSOR_SETTINGS.retryAttempts,
+      maximumRetryAttempts: PROCESSOR.retryAttempts,
       destinationConfig: { onFailure: { destination: failures.queueArn } }
     })
     const trigger = new LambdaDestination(processor)
@@ -65,12 +67,10 @@ export class CsvMetadataStack extends Stack {
     bucket.addEventNotification(EventType.OBJECT_REMOVED, trigger)
 
     const api = this.#function('Api', {
+      ...API_FUNCTION,
       code: props.apiFunctionDir,
-      memorySize: 512,
-      timeout: 15,
       environment: {
         ...environment,
-        LOG_LEVEL: 'info',
         ...(props.corsOrigins === undefined ? {} : { CORS_ORIGINS: props.corsOrigins.join(',') }),
         ...(props.apiKey === undefined ? {} : { API_KEY: props.apiKey })
       },
@@ -99,8 +99,8 @@ export class CsvMetadataStack extends Stack {
     })
     return new LambdaFunction(this, id, {
       ...(spec.functionName === undefined ? {} : { functionName: spec.functionName }),
-      runtime: Runtime.NODEJS_22_X,
-      handler: BUNDLE_HANDLER,
+      runtime: new Runtime(spec.runtime, RuntimeFamily.NODEJS),
+      handler: spec.handler,
       code: Code.fromAsset(spec.code),
       memorySize: spec.memorySize,
       timeout: Duration.seconds(spec.timeout),
@@ -113,11 +113,17 @@ export class CsvMetadataStack extends Stack {
 
 interface FunctionSpec {
   functionName?: string
+  runtime: string
+  handler: string
   code: string
   memorySize: number
   timeout: number
   environment: Record<string, string>
   statements: (logGroupArn: string) => PolicyStatement[]
+}
+
+function limitsOf (props: CsvMetadataStackProps): { maxRecordBytes: number, maxColumns: number } {
+  return { maxRecordBytes: props.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes, maxColumns: props.maxColumns ?? DEFAULT_LIMITS.maxColumns }
 }
 
 /** The table as the embedded stack and LocalStack create it (tableDefinition), plus point-in-time recovery. */

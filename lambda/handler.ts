@@ -1,24 +1,34 @@
 // The S3-triggered Lambda handler: clients built once per container, each record handed to processObject.
-import type { S3Event } from 'aws-lambda'
-import { loadConfig } from '../shared/config.ts'
+import type { Context, S3Event } from 'aws-lambda'
+import { createProcessDeps } from '../aws/process-deps.ts'
+import { loadConfig, type Config } from '../shared/config.ts'
+import type { Logger } from '../shared/logger.ts'
+import { processObject, removeObject } from '../shared/process-object.ts'
 import { decodeEventKey } from '../shared/s3-event-key.ts'
 import { orderingKey } from '../shared/sequencer.ts'
-import { createProcessDeps } from './deps.ts'
-import { processObject, removeObject } from './process-object.ts'
+import { createLogger } from './logger.ts'
 
 /** What S3 sends once when a notification is configured. */
 interface TestEvent { Event: 's3:TestEvent' }
 
-const deps = createProcessDeps(loadConfig())
-const { logger } = deps
+export type Handler = (event: S3Event | TestEvent, context?: Pick<Context, 'awsRequestId'>) => Promise<void>
 
 /**
- * Processes every record (ObjectCreated: extract the metadata; ObjectRemoved: forget the file); if any could
- * not be recorded, throws after the others so Lambda retries.
+ * A handler that processes every record (ObjectCreated: extract the metadata; ObjectRemoved: forget the file);
+ * if any could not be recorded, it throws after the others so Lambda retries.
  */
-export async function handler (event: S3Event | TestEvent): Promise<void> {
+export function createHandler (config: Config, log: Logger = createLogger(config.logLevel)): Handler {
+  const deps = createProcessDeps(config, log)
+  return async (event, context) => handle(deps, event, context)
+}
+
+/** The function Lambda calls: its configuration from the environment, its clients built once per container. */
+export const handler = createHandler(loadConfig())
+
+async function handle (deps: ReturnType<typeof createProcessDeps>, event: S3Event | TestEvent, context?: Pick<Context, 'awsRequestId'>): Promise<void> {
+  const logger = deps.logger.child({ requestId: context?.awsRequestId })
   if ('Event' in event) {
-    logger.info('ignoring s3:TestEvent')
+    logger.info({ event: event.Event }, 'ignoring s3:TestEvent')
     return
   }
   const failures: unknown[] = []
@@ -32,14 +42,14 @@ export async function handler (event: S3Event | TestEvent): Promise<void> {
     }
     try {
       if (record.eventName.startsWith('ObjectCreated:')) {
-        await processObject(deps, { ...object, size: record.s3.object.size, etag: record.s3.object.eTag })
+        await processObject({ ...deps, logger }, { ...object, size: record.s3.object.size, etag: record.s3.object.eTag })
       } else if (record.eventName.startsWith('ObjectRemoved:')) {
-        await removeObject(deps, object)
+        await removeObject({ ...deps, logger }, object)
       } else {
-        logger.info('ignoring event', { eventName: record.eventName, key })
+        logger.info({ eventName: record.eventName, key }, `ignoring ${record.eventName} for ${key}`)
       }
     } catch (err) {
-      logger.error('processing failed; the invocation will be retried', { key, error: String(err) })
+      logger.error({ key, err }, `processing ${key} failed; the invocation will be retried`)
       failures.push(err)
     }
   }

@@ -1,13 +1,8 @@
-// Structured JSON log lines, one per event, as CloudWatch Logs and `aws logs tail` show them.
+// The handler's logger: pino with the product's one log shape, written to stdout (CloudWatch Logs on AWS).
+import pino, { type DestinationStream } from 'pino'
+import { LOG_FORMAT, type Logger } from '../shared/logger.ts'
 
-export interface Logger {
-  info: (message: string, fields?: Record<string, unknown>) => void
-  warn: (message: string, fields?: Record<string, unknown>) => void
-  error: (message: string, fields?: Record<string, unknown>) => void
-}
-
-export function createLogger (write: (line: string) => void = line => process.stdout.write(line + '\n')): Logger {
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
-    write(JSON.stringify({ level, time: new Date().toISOString(), message, ...fields }))
-  return { info: log('info'), warn: log('warn'), error: log('error') }
+/** Writes to process.stdout by default, in order with anything else the process prints. */
+export function createLogger (level: string, destination: DestinationStream = process.stdout): Logger {
+  return pino({ ...LOG_FORMAT, level }, destination)
 }

@@ -94,9 +94,26 @@ export async function buildServer (outDir: string): Promise<string> {
 
 /** The packages (and built-ins) the container entry points import at run time. */
 export async function serverPackageImports (): Promise<string[]> {
-  const { metafile } = await build({ ...SERVER_BUILD, outdir: join(ROOT, 'dist/server'), write: false, metafile: true })
-  const paths = Object.values(metafile.outputs).flatMap(output => output.imports.filter(i => i.external).map(i => i.path))
-  return [...new Set(paths.map(path => path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/')))].sort()
+  return (await bundleContents('server')).packages
+}
+
+/** What a bundle is made of: the source files inside it and the packages it imports (bundled or external). */
+export interface BundleContents { files: string[], packages: string[] }
+
+const BUNDLES = {
+  processor: { ...COMMON, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(ROOT, 'dist/check/processor.mjs') },
+  apiFunction: { ...COMMON, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(ROOT, 'dist/check/api.mjs') },
+  server: { ...SERVER_BUILD, outdir: join(ROOT, 'dist/check/server') }
+} satisfies Record<string, BuildOptions>
+
+/** Reads esbuild's metafile of one deployable, without writing it. */
+export async function bundleContents (bundle: keyof typeof BUNDLES): Promise<BundleContents> {
+  const { metafile } = await build({ ...BUNDLES[bundle], write: false, metafile: true })
+  const files = Object.keys(metafile.inputs)
+  const external = Object.values(metafile.outputs).flatMap(output => output.imports.filter(i => i.external).map(i => i.path))
+  const bundled = files.flatMap(file => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? [])
+  const packages = [...external, ...bundled].map(path => path.split('/').slice(0, path.startsWith('@') ? 2 : 1).join('/'))
+  return { files: files.filter(file => !file.includes('node_modules/')), packages: [...new Set(packages)].sort() }
 }
 
 /** A zip with fixed timestamps, so the same code gives the same bytes (and Lambda sees no change). */

@@ -5,14 +5,15 @@ import { parseArgs } from 'node:util'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { loadConfig, type Config } from '../shared/config.ts'
-import { clientSettings, createDynamoDBClient, createS3Client } from '../shared/aws/clients.ts'
-import { provisionPipeline, type ProvisionedPipeline } from '../shared/aws/provision-pipeline.ts'
+import { loadEmbeddedConfig, type EmbeddedConfig } from '../embedded/config.ts'
+import { clientSettings, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
+import { provisionPipeline, type ProvisionedPipeline } from '../infra/localstack.ts'
+import { processorEnvironment } from '../infra/pipeline.ts'
 
 export const DEFAULT_ZIP = 'dist/lambda/processor.zip'
 
 /** Provisions everything `config` points at, with the processor code from `zipPath`. */
-export async function provision (config: Config, zipPath: string, log: (message: string) => void): Promise<ProvisionedPipeline> {
+export async function provision (config: EmbeddedConfig, zipPath: string, log: (message: string) => void): Promise<ProvisionedPipeline> {
   if (config.stack === 'embedded') {
     throw new Error('Nothing to provision: the embedded stack provisions itself. Set AWS_ENDPOINT_URL to LocalStack\'s address (AWS itself is deployed with `npm run deploy`).')
   }
@@ -30,14 +31,7 @@ export async function provision (config: Config, zipPath: string, log: (message:
     bucketName: config.bucketName,
     tableName: config.tableName,
     zip,
-    environment: {
-      STACK: 'external',
-      BUCKET_NAME: config.bucketName,
-      TABLE_NAME: config.tableName,
-      MAX_RECORD_BYTES: String(config.maxRecordBytes),
-      MAX_COLUMNS: String(config.maxColumns),
-      NODE_OPTIONS: '--enable-source-maps'
-    },
+    environment: processorEnvironment(config),
     corsOrigins: config.corsOrigins,
     log
   })
@@ -45,8 +39,8 @@ export async function provision (config: Config, zipPath: string, log: (message:
 
 if (fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({ options: { zip: { type: 'string', default: DEFAULT_ZIP } } })
-  const config = loadConfig()
-  console.log(`provisioning ${config.awsEndpoint ?? `AWS (${config.region})`}`)
+  const config = loadEmbeddedConfig()
+  console.log(`provisioning ${config.awsEndpoint ?? `AWS (${config.awsRegion})`}`)
   provision(config, values.zip, message => { console.log(`  ok  ${message}`) }).then(
     () => { console.log('provisioned: PUT a CSV into the bucket and its metadata appears in the table') },
     (err: unknown) => {

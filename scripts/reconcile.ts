@@ -3,14 +3,16 @@
 // processed again here, with the handler's own code; records of deleted objects are marked deleted. In the
 // embedded stack it also clears the dead letters a clean pass has made moot. Running it twice is harmless.
 import { parseArgs } from 'node:util'
-import { createDocumentClient, createS3Client } from '../shared/aws/clients.ts'
-import { findDrift, reconcile, type Drift } from '../shared/aws/drift.ts'
-import { MetadataTable } from '../shared/aws/metadata-table.ts'
-import { loadConfig } from '../shared/config.ts'
-import { createProcessDeps } from '../lambda/deps.ts'
-import { createLogger } from '../lambda/logger.ts'
-import { processObject } from '../lambda/process-object.ts'
+import { createDocumentClient, createS3Client } from '../aws/clients.ts'
+import { MetadataTable } from '../aws/metadata-table.ts'
+import { createProcessDeps } from '../aws/process-deps.ts'
+import { findDrift, reconcile, type Drift } from '../aws/reconcile.ts'
+import { isUnavailable, reasonOf } from '../aws/unavailable.ts'
+import { loadEmbeddedConfig } from '../embedded/config.ts'
 import { readDeadLetters, removeDeadLetters } from '../embedded/dead-letters.ts'
+import { SILENT_LOGGER } from '../shared/logger.ts'
+import { processObject } from '../shared/process-object.ts'
+import { printable } from '../shared/printable.ts'
 
 const { values } = parseArgs({
   options: {
@@ -19,10 +21,10 @@ const { values } = parseArgs({
   }
 })
 
-const config = loadConfig()
+const config = loadEmbeddedConfig()
 const s3 = createS3Client(config, { interactive: true })
 const table = new MetadataTable(createDocumentClient(config, { interactive: true }), config.tableName)
-const deps = createProcessDeps(config, createLogger(() => {}))
+const deps = createProcessDeps(config, SILENT_LOGGER)
 const options = {
   s3,
   table,
@@ -31,15 +33,15 @@ const options = {
   stuckBefore: new Date(Date.now() - Number(values['stuck-minutes']) * 60_000)
 }
 const letters = config.stack === 'embedded' ? readDeadLetters(config.dataDir) : []
-const target = config.awsEndpoint ?? `AWS (${config.region})`
+const target = config.awsEndpoint ?? `AWS (${config.awsRegion})`
 
 function show (drift: Drift[]): void {
-  for (const { reason, key } of drift) console.log(`  ${reason.padEnd(8)} ${key}`)
+  for (const { reason, key } of drift) console.log(`  ${reason.padEnd(8)} ${printable(key)}`)
 }
 
 try {
   console.log(`Reconciling s3://${config.bucketName} with ${config.tableName} at ${target}`)
-  for (const letter of letters) console.log(`  dead letter ${letter.file} (${letter.failedAt}): ${letter.error}`)
+  for (const letter of letters) console.log(`  dead letter ${letter.file} (${letter.failedAt}): ${printable(letter.error)}`)
   if (values['dry-run']) {
     const drift = await findDrift(options)
     show(drift)
@@ -52,15 +54,16 @@ try {
       forget: async key => { await table.markDeleted(key, new Date().toISOString()) }
     })
     show(drift)
-    for (const { key, error } of failures) console.log(`  FAILED   ${key}: ${error}`)
+    for (const { key, error } of failures) console.log(`  FAILED   ${printable(key)}: ${printable(error)}`)
     if (failures.length === 0) removeDeadLetters(letters)
     console.log(`${drift.length - failures.length} of ${drift.length} file(s) repaired` +
       (letters.length > 0 && failures.length === 0 ? `; ${letters.length} dead letter(s) cleared.` : '.'))
     process.exitCode = failures.length === 0 ? 0 : 1
   }
 } catch (err) {
-  const reason = (err as { code?: string }).code ?? (err as Error).message
-  console.error(`Cannot reconcile: S3 or DynamoDB at ${target} cannot be reached (${reason}).` +
+  // Only an unreachable S3 or DynamoDB is reported as such; anything else is a bug, shown with its stack.
+  if (!isUnavailable(err)) throw err
+  console.error(`Cannot reconcile: S3 or DynamoDB at ${target} cannot be reached (${reasonOf(err)}).` +
     (config.stack === 'embedded' ? ' Is `npm start` running?' : ''))
   process.exitCode = 1
 }

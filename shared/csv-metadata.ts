@@ -12,6 +12,7 @@ import { parse as parseSync } from 'csv-parse/sync'
 import { CsvScanner } from './csv-scan.ts'
 import { ErrorCode, ProcessingError } from './processing-error.ts'
 import type { Issue } from './file-record.ts'
+import { DEFAULT_LIMITS, type ExtractLimits } from './limits.ts'
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
@@ -20,18 +21,6 @@ export interface CsvMetadata {
   column_count: number
   column_names: string[]
   warnings: Issue[]
-}
-
-export interface ExtractLimits {
-  /** Largest record (all fields of one row); protects memory from a runaway field. */
-  maxRecordBytes: number
-  /** Most columns a header may have. */
-  maxColumns: number
-}
-
-export const DEFAULT_LIMITS: ExtractLimits = {
-  maxRecordBytes: 64 * 1024 * 1024,
-  maxColumns: 10_000
 }
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf]

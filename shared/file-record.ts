@@ -1,10 +1,15 @@
-// The metadata record of one uploaded file: its schema (shared by the API and the docs) and its statuses.
+// The metadata record of one uploaded file: its statuses, its schema (shared by the API and the docs), and how
+// the outcome of reading a file becomes a record.
 import Type, { type Static } from 'typebox'
+import type { CsvMetadata } from './csv-metadata.ts'
+import type { ProcessingError } from './processing-error.ts'
 
+/** Every status a record can have; `deleted` is a tombstone the API never shows. */
 export const Status = {
   processing: 'processing',
   processed: 'processed',
-  failed: 'failed'
+  failed: 'failed',
+  deleted: 'deleted'
 } as const
 
 export type Status = typeof Status[keyof typeof Status]
@@ -48,3 +53,41 @@ export const FileMetadata = Type.Object({
 
 export type FileMetadata = Static<typeof FileMetadata>
 export type Issue = Static<typeof Issue>
+
+/** What S3 says about the object whose event is being processed. */
+export interface UploadedObject {
+  key: string
+  /** When S3 received the object (the event's eventTime). */
+  eventTime: string
+  size: number
+  etag: string
+}
+
+/** The record of a file whose processing has just begun. */
+export function processingRecord (object: UploadedObject): FileMetadata {
+  return {
+    filename: object.key,
+    upload_timestamp: new Date(object.eventTime).toISOString(),
+    file_size_bytes: object.size,
+    etag: unquoted(object.etag),
+    status: Status.processing
+  }
+}
+
+/** The final record: the metadata of the version that was read, or the verdict on why it could not be. */
+export function verdictRecord (
+  started: FileMetadata,
+  outcome: { metadata: CsvMetadata, etag: string, size: number } | ProcessingError,
+  processedAt = new Date()
+): FileMetadata {
+  const at = processedAt.toISOString()
+  if ('metadata' in outcome) {
+    return { ...started, etag: unquoted(outcome.etag), file_size_bytes: outcome.size, ...outcome.metadata, status: Status.processed, processed_at: at }
+  }
+  const error = { code: outcome.code, message: outcome.message, ...(outcome.line === undefined ? {} : { line: outcome.line }) }
+  return { ...started, status: Status.failed, error, processed_at: at }
+}
+
+function unquoted (etag: string): string {
+  return etag.replace(/"/g, '')
+}

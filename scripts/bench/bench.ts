@@ -11,10 +11,10 @@ import { build } from 'esbuild'
 import { buildApp } from '../../api/app.ts'
 import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
 import { startEmbeddedStack } from '../../embedded/stack.ts'
-import { createDocumentClient, createDynamoDBClient, createS3Client, EMBEDDED_CREDENTIALS } from '../../shared/aws/clients.ts'
-import { MetadataTable } from '../../shared/aws/metadata-table.ts'
-import { ensureTable } from '../../shared/aws/provision.ts'
-import { loadConfig, type Config } from '../../shared/config.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { MetadataTable } from '../../aws/metadata-table.ts'
+import { ensureTable } from '../../aws/provision.ts'
+import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '../../embedded/config.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
 import { freePort } from '../../test/helpers/stack.ts'
 import { generateCsv } from './generate-csv.ts'
@@ -46,10 +46,10 @@ function table (title: string, head: string[], rows: Array<Array<string | number
 /** Generated CSVs are kept in workDir for the next run; each stack's data folder is removed at the end. */
 const dataDirs: string[] = []
 
-async function freshConfig (): Promise<Config> {
+async function freshConfig (): Promise<EmbeddedConfig> {
   const dataDir = mkdtempSync(join(workDir, 'data-'))
   dataDirs.push(dataDir)
-  return loadConfig({}, { embeddedPort: await freePort(), port: 0, dataDir, logLevel: 'silent' })
+  return loadEmbeddedConfig({}, { embeddedPort: await freePort(), port: 0, dataDir, logLevel: 'silent' })
 }
 
 /**

@@ -4,8 +4,8 @@
 //   csv-parse  GetObject streamed through csv-parse alone, record by record
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import type { S3Event } from 'aws-lambda'
-import { createDocumentClient, createS3Client } from '../../shared/aws/clients.ts'
-import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
+import { MetadataTable } from '../../aws/metadata-table.ts'
 import { parseFully } from '../../shared/csv-metadata.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { encodeEventKey } from '../../shared/s3-event-key.ts'

@@ -66,8 +66,8 @@ t.test('the API recovers by itself when S3 and DynamoDB come back', async t => {
   t.equal((await app.inject('/files')).statusCode, 503)
 
   const { startAwsEmulator } = await import('../../embedded/aws-emulator.ts')
-  const { ensureTable } = await import('../../shared/aws/provision.ts')
-  const { createDynamoDBClient } = await import('../../shared/aws/clients.ts')
+  const { ensureTable } = await import('../../aws/provision.ts')
+  const { createDynamoDBClient } = await import('../../aws/clients.ts')
   const emulator = await startAwsEmulator({ host: '127.0.0.1', port, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
   t.teardown(() => emulator.close())
   await ensureTable(createDynamoDBClient(config), config.tableName)

@@ -35,15 +35,15 @@ t.test('without API_KEY nothing asks for one', async t => {
 })
 
 t.test('a short API_KEY is refused at start-up', async t => {
-  const { loadConfig } = await import('../../shared/config.ts')
-  const err = t.throws(() => loadConfig({ API_KEY: 'short' })) as Error
+  const { loadApiConfig } = await import('../../api/config.ts')
+  const err = t.throws(() => loadApiConfig({ API_KEY: 'short' })) as Error
   t.match(err.message, /API_KEY=\(hidden\): must not have fewer than 16 characters/i)
   t.notMatch(err.message, /short/, 'the key itself is not printed')
 })
 
 t.test('CORS_ORIGINS lets a page on that origin call the API and PUT to the embedded bucket', async t => {
   const origin = 'https://app.example.com'
-  const { config, stack } = await startTestStack(t, { corsOrigins: [origin] })
+  const { config, stack } = await startTestStack(t, { corsOrigins: origin })
   const app = await buildApp({ config })
   t.teardown(() => app.close())
 

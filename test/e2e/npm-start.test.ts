@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 function start (env: NodeJS.ProcessEnv): { child: ChildProcess, output: () => string } {
   let output = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], { cwd: ROOT, env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'embedded/main.ts'], { cwd: ROOT, env: { ...process.env, ...env } })
   child.stdout!.on('data', chunk => { output += chunk })
   child.stderr!.on('data', chunk => { output += chunk })
   return { child, output: () => output }

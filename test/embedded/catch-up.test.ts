@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { readDeadLetters } from '../../embedded/dead-letters.ts'
 import { startEmbeddedStack } from '../../embedded/stack.ts'
-import { createDocumentClient, createS3Client } from '../../shared/aws/clients.ts'
-import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
+import { MetadataTable } from '../../aws/metadata-table.ts'
 import { freePort, testConfig, waitFor } from '../helpers/stack.ts'
 
 t.test('a failing handler leaves dead letters; the next start processes the files', async t => {

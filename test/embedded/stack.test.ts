@@ -4,8 +4,8 @@ import { createServer } from 'node:net'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { startEmbeddedStack } from '../../embedded/stack.ts'
 import { StackAlreadyRunningError } from '../../embedded/data-lock.ts'
-import { createDocumentClient, createS3Client } from '../../shared/aws/clients.ts'
-import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
+import { MetadataTable } from '../../aws/metadata-table.ts'
 import { freePort, testConfig } from '../helpers/stack.ts'
 
 const quiet = { output: 'ignore' as const }

@@ -1,15 +1,16 @@
 // Starts the real embedded stack (and optionally the API) on free ports in a temporary folder, for one test.
 import { createServer } from 'node:net'
 import type { Test } from 'tap'
-import { loadConfig, type Config } from '../../shared/config.ts'
+import { loadEmbeddedConfig, type EmbeddedConfig, type EmbeddedSettings } from '../../embedded/config.ts'
+import type { Static } from 'typebox'
 import { startEmbeddedStack, type EmbeddedStack, type RuntimeOptions } from '../../embedded/stack.ts'
 import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
-import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../shared/aws/clients.ts'
-import { ensureTable } from '../../shared/aws/provision.ts'
-import { MetadataTable } from '../../shared/aws/metadata-table.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { ensureTable } from '../../aws/provision.ts'
+import { MetadataTable } from '../../aws/metadata-table.ts'
 
 export interface TestStack {
-  config: Config
+  config: EmbeddedConfig
   stack: EmbeddedStack
   table: MetadataTable
   s3: ReturnType<typeof createS3Client>
@@ -24,12 +25,12 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-export function testConfig (overrides: Partial<Config> = {}): Config {
-  return loadConfig({}, { port: 0, logLevel: 'silent', ...overrides })
+export function testConfig (overrides: Partial<Static<typeof EmbeddedSettings>> = {}): EmbeddedConfig {
+  return loadEmbeddedConfig({}, { port: 0, logLevel: 'silent', ...overrides })
 }
 
 /** The embedded stack on a free port with its data in a fresh folder; closed when the test ends. */
-export async function startTestStack (t: Test, overrides: Partial<Config> = {}, runtime: RuntimeOptions = {}): Promise<TestStack> {
+export async function startTestStack (t: Test, overrides: Partial<Static<typeof EmbeddedSettings>> = {}, runtime: RuntimeOptions = {}): Promise<TestStack> {
   const config = testConfig({ embeddedPort: await freePort(), dataDir: t.testdir(), ...overrides })
   const stack = await startEmbeddedStack(config, { output: 'ignore', retryDelaysMs: [50, 100], ...runtime })
   t.teardown(() => stack.close())

@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import { Environment } from '../../shared/config.ts'
+import { EmbeddedSettings } from '../../embedded/config.ts'
+import { variableName } from '../../shared/config.ts'
 import { SERVER_ENTRY_POINTS, serverPackageImports } from '../../scripts/build.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -46,7 +47,7 @@ t.test('the containers reach LocalStack by its service name; presigned URLs poin
 })
 
 t.test('every variable given to the product is one it reads (a typo would be silently ignored)', async t => {
-  const known = new Set([...Object.keys(Environment.properties), 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'])
+  const known = new Set([...Object.keys(EmbeddedSettings.properties).map(variableName), 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'])
   for (const service of [provision, api]) {
     for (const name of Object.keys(service?.environment ?? {})) t.ok(known.has(name), name)
   }

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { App } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import { CsvMetadataStack } from '../../infra/stack.ts'
-import { tableDefinition } from '../../shared/aws/metadata-table.ts'
+import { tableDefinition } from '../../infra/pipeline.ts'
 import { buildAll } from '../../scripts/build.ts'
 
 const outDir = await mkdtemp(join(tmpdir(), 'csv-infra-'))
@@ -84,7 +84,7 @@ t.test('processor: FileProcessorLambda on nodejs22.x, two async retries, then th
     Handler: 'index.handler',
     MemorySize: 1024,
     Timeout: 300,
-    Environment: { Variables: { STACK: 'external', BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, NODE_OPTIONS: '--enable-source-maps' } },
+    Environment: { Variables: { BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, MAX_RECORD_BYTES: '67108864', MAX_COLUMNS: '10000', NODE_OPTIONS: '--enable-source-maps' } },
     LoggingConfig: { LogGroup: Match.anyValue() }
   })
   template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/FileProcessorLambda', RetentionInDays: 30 })
@@ -148,7 +148,7 @@ t.test('API: a Lambda behind a public HTTPS function URL, with the same app and 
   template.hasResourceProperties('AWS::Lambda::Function', {
     Runtime: 'nodejs22.x',
     Handler: 'index.handler',
-    Environment: { Variables: { STACK: 'external', BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' } }
+    Environment: { Variables: { BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' } }
   })
   template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiFunctionUrl'), 'FunctionUrl'] } })
   for (const name of ['BucketName', 'TableName', 'FailureQueueUrl']) template.hasOutput(name, {})

@@ -31,20 +31,10 @@ function s3Event (bucket: string, records: Array<{ key: string, eventName?: stri
 
 t.test('handler', async t => {
   const { config, s3, table } = await startEmulator(t)
-  Object.assign(process.env, {
-    STACK: 'external',
-    AWS_ENDPOINT_URL: config.awsEndpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    TABLE_NAME: config.tableName
-  })
   const logged: string[] = []
-  const write = process.stdout.write
-  // Keep the handler's JSON log lines; pass tap's own output through.
-  process.stdout.write = ((chunk: string, ...rest: never[]) =>
-    String(chunk).startsWith('{"level"') ? logged.push(String(chunk)) > 0 : write.call(process.stdout, chunk, ...rest)) as typeof write
-  t.teardown(() => { process.stdout.write = write })
-  const { handler } = await import('../../lambda/handler.ts')
+  const { createHandler } = await import('../../lambda/handler.ts')
+  const { createLogger } = await import('../../lambda/logger.ts')
+  const handler = createHandler(config, createLogger('info', { write: line => { logged.push(line) } }))
 
   const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: key, Body: body }))
 
@@ -84,6 +74,8 @@ t.test('handler', async t => {
     event.Records.unshift(s3Event('no-such-bucket', [{ key: 'x.csv' }]).Records[0]!)
     await t.rejects(handler(event), { name: 'AggregateError', message: '1 of 2 records failed' })
     t.match(await table.get('fine.csv'), { status: 'processed' }, 'the healthy record was still processed')
-    t.match(logged.join(''), /"level":"error","time":"[^"]+","message":"processing failed; the invocation will be retried","key":"x.csv"/)
+    const error = logged.map(line => JSON.parse(line)).find(line => line.level === 'error')
+    t.match(error, { time: /^\d{4}-\d\d-\d\dT/, msg: 'processing x.csv failed; the invocation will be retried', key: 'x.csv', err: { type: 'NoSuchBucket', stack: /NoSuchBucket: / } },
+      'one line with the error and its stack')
   })
 })

@@ -46,12 +46,12 @@ t.test('the bundled processor, unzipped alone, processes S3 events from the embe
 t.test('in a LocalStack-like environment the bundled processor finds the endpoint through LOCALSTACK_HOSTNAME', async t => {
   const { config, s3, table } = await startEmulator(t)
   const { ETag } = await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
-  const event = objectCreatedEvent(config.bucketName, config.region, { key: 'example.csv', size: 85, etag: ETag!, lastModified: new Date() })
+  const event = objectCreatedEvent(config.bucketName, config.awsRegion, { key: 'example.csv', size: 85, etag: ETag!, lastModified: new Date() })
   // Only what a Lambda container has: the function's variables as provisioned, and what the runtime and LocalStack set.
   const env = {
     PATH: process.env.PATH,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-    AWS_REGION: config.region,
+    AWS_REGION: config.awsRegion,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     LOCALSTACK_HOSTNAME: '127.0.0.1',
@@ -62,7 +62,7 @@ t.test('in a LocalStack-like environment the bundled processor finds the endpoin
   const invoke = 'const { handler } = await import(process.argv[1]); await handler(JSON.parse(process.argv[2]))'
   const { stdout } = await promisify(execFile)(process.execPath,
     ['--input-type=module', '-e', invoke, pathToFileURL(join(artifacts.processorDir, 'index.mjs')).href, JSON.stringify(event)], { env })
-  t.match(JSON.parse(stdout.trim().split('\n').at(-1)!), { level: 'info', message: 'file processed', key: 'example.csv', status: 'processed', row_count: 2 })
+  t.match(JSON.parse(stdout.trim().split('\n').at(-1)!), { level: 'info', msg: /^processed example.csv: 2 rows/, key: 'example.csv', status: 'processed', row_count: 2 })
   t.match(await table.get('example.csv'), { status: 'processed', row_count: 2, column_count: 5 })
 })
 

@@ -13,8 +13,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam'
 import { GetFunctionCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
-import { clientSettings, createDynamoDBClient, createS3Client } from '../../shared/aws/clients.ts'
-import { loadConfig } from '../../shared/config.ts'
+import { clientSettings, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { loadEmbeddedConfig } from '../../embedded/config.ts'
 import { buildProcessor } from '../../scripts/build.ts'
 import { motoMissing, startMoto } from '../helpers/moto.ts'
 
@@ -43,7 +43,7 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
   t.match(second.stdout, /provisioned/, 'a second run succeeds (every step is idempotent)')
 
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })
-  const config = loadConfig(env)
+  const config = loadEmbeddedConfig(env)
   const s3 = createS3Client(config)
   const lambda = new LambdaClient(clientSettings(config))
 
@@ -63,7 +63,7 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
       MemorySize: 1024,
       Timeout: 300,
       Role: /:role\/FileProcessorLambda-role$/,
-      Environment: { Variables: { STACK: 'external', BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable' } }
+      Environment: { Variables: { BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable', MAX_RECORD_BYTES: '67108864', MAX_COLUMNS: '10000' } }
     })
     t.notOk('AWS_ENDPOINT_URL' in (Configuration?.Environment?.Variables ?? {}), 'the endpoint comes from LocalStack, not from the function')
     t.equal(Configuration?.CodeSha256, createHash('sha256').update(await readFile(processorZip)).digest('base64'), 'the bundle built here')

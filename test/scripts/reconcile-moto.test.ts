@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
-import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../shared/aws/clients.ts'
-import { MetadataTable } from '../../shared/aws/metadata-table.ts'
-import { ensureBucket, ensureTable } from '../../shared/aws/provision.ts'
-import { loadConfig } from '../../shared/config.ts'
+import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { MetadataTable } from '../../aws/metadata-table.ts'
+import { ensureBucket, ensureTable } from '../../aws/provision.ts'
+import { loadEmbeddedConfig } from '../../embedded/config.ts'
 import { motoMissing, startMoto } from '../helpers/moto.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -19,7 +19,7 @@ t.test('reconcile and the API against moto', { skip: skip ?? false }, async t =>
   const endpoint = await startMoto(t)
   const env = { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' }
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })
-  const config = loadConfig(env, { port: 0, logLevel: 'silent' })
+  const config = loadEmbeddedConfig(env, { port: 0, logLevel: 'silent' })
   t.equal(config.stack, 'external', 'an endpoint means no embedded emulators')
   const s3 = createS3Client(config)
   await ensureBucket(s3, config.bucketName)

@@ -1,6 +1,7 @@
 // Configuration: defaults, precedence, the stack choice, and messages that name a bad variable.
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../shared/config.ts'
+import { ConfigError } from '../../shared/config.ts'
+import { loadEmbeddedConfig as loadConfig } from '../../embedded/config.ts'
 
 t.test('defaults run the embedded stack on the seed names', async t => {
   const config = loadConfig({})

@@ -3,7 +3,8 @@
 import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { CsvScanner } from '../../shared/csv-scan.ts'
-import { DEFAULT_LIMITS, extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/csv-metadata.ts'
+import { extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/csv-metadata.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 
 type Outcome = { ok: CsvMetadata } | { code: string, line: number | undefined }
 

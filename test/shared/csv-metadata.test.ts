@@ -1,6 +1,7 @@
 // The extractor on small CSVs: counts, headers, warnings and verdicts, whatever the chunk boundaries.
 import t from 'tap'
-import { extractCsvMetadata, DEFAULT_LIMITS } from '../../shared/csv-metadata.ts'
+import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProcessingError } from '../../shared/processing-error.ts'
 
 const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'

@@ -1,7 +1,7 @@
-// Opens an S3 object as a byte stream for the handler, turning "it is gone" into a verdict.
+// Opens an S3 object as a byte stream for processObject, turning "it is gone" into a verdict.
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3'
 import { ErrorCode, ProcessingError } from '../shared/processing-error.ts'
-import type { StoredObject } from './process-object.ts'
+import type { StoredObject } from '../shared/process-object.ts'
 
 export async function readObject (s3: S3Client, bucket: string, key: string, etag?: string): Promise<StoredObject> {
   try {

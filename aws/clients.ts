@@ -2,12 +2,9 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { Config } from '../config.ts'
+import type { Config } from '../shared/config.ts'
 
-/** Credentials the embedded stack accepts (any pair works; these match LocalStack's convention). */
-export const EMBEDDED_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
-
-type ClientConfig = Pick<Config, 'region' | 'awsEndpoint' | 'stack'>
+type ClientConfig = Pick<Config, 'awsRegion' | 'awsEndpoint' | 'credentials'>
 
 export interface ClientOptions {
   /** Endpoint override, e.g. the public S3 endpoint for presigning. */
@@ -20,9 +17,10 @@ export interface ClientOptions {
 export function clientSettings (config: ClientConfig, options: ClientOptions = {}) {
   const endpoint = options.endpoint ?? config.awsEndpoint
   return {
-    region: config.region,
+    region: config.awsRegion,
     ...(endpoint === undefined ? {} : { endpoint }),
-    ...(config.stack === 'embedded' ? { credentials: EMBEDDED_CREDENTIALS } : {}),
+    // Unset: the SDK's default chain (environment, profile, the Lambda role).
+    ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
     ...(options.interactive === true
       ? { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }
       : {})

@@ -10,26 +10,8 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ensureBucket, ensureTable } from './provision.ts'
-import { LAMBDA_TRUST_POLICY, policyDocument, processorStatements } from './permissions.ts'
-
-/** The processor's name, as in the seed. */
-export const PROCESSOR_FUNCTION_NAME = 'FileProcessorLambda'
-
-/** Every Lambda bundle of `npm run build` is an `index.mjs` exporting `handler`. */
-export const BUNDLE_HANDLER = 'index.handler'
-
-/** Settings shared by every place the processor is deployed (LocalStack here, AWS in infra/). */
-export const PROCESSOR_SETTINGS = {
-  runtime: 'nodejs22.x' satisfies Runtime,
-  memorySize: 1024,
-  /** Seconds; a 5 GiB file at the measured ~700 MB/s takes under 10 s, the rest is headroom for slow reads. */
-  timeout: 300,
-  /** Retries of a failed asynchronous invocation, then the event goes to the on-failure queue. */
-  retryAttempts: 2,
-  /** Failed events are kept for 14 days, SQS's longest retention. */
-  failureRetentionSeconds: 14 * 24 * 3600
-} as const
+import { ensureBucket, ensureTable } from '../aws/provision.ts'
+import { LAMBDA_TRUST_POLICY, policyDocument, processorStatements, PROCESSOR } from './pipeline.ts'
 
 export interface PipelineClients {
   s3: S3Client
@@ -60,7 +42,7 @@ export interface ProvisionedPipeline {
 
 export async function provisionPipeline (clients: PipelineClients, spec: PipelineSpec): Promise<ProvisionedPipeline> {
   const log = spec.log ?? (() => {})
-  const name = PROCESSOR_FUNCTION_NAME
+  const name = PROCESSOR.functionName
   const bucketArn = `arn:aws:s3:::${spec.bucketName}`
 
   await ensureBucket(clients.s3, spec.bucketName)
@@ -80,13 +62,13 @@ export async function provisionPipeline (clients: PipelineClients, spec: Pipelin
   log(`role ${roleArn}`)
 
   const functionArn = await ensureFunction(clients.lambda, { name, roleArn, zip: spec.zip, environment: spec.environment })
-  log(`function ${functionArn} (${PROCESSOR_SETTINGS.runtime})`)
+  log(`function ${functionArn} (${PROCESSOR.runtime})`)
   await clients.lambda.send(new PutFunctionEventInvokeConfigCommand({
     FunctionName: name,
-    MaximumRetryAttempts: PROCESSOR_SETTINGS.retryAttempts,
+    MaximumRetryAttempts: PROCESSOR.retryAttempts,
     DestinationConfig: { OnFailure: { Destination: queueArn } }
   }))
-  log(`async invocation: ${PROCESSOR_SETTINGS.retryAttempts} retries, then ${queueArn}`)
+  log(`async invocation: ${PROCESSOR.retryAttempts} retries, then ${queueArn}`)
 
   await allowInvokeFromBucket(clients.lambda, name, bucketArn, account)
   await clients.s3.send(new PutBucketNotificationConfigurationCommand({
@@ -114,7 +96,7 @@ async function ensureQueue (sqs: SQSClient, queueName: string): Promise<{ queueU
   // CreateQueue returns the existing queue when the attributes match.
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({
     QueueName: queueName,
-    Attributes: { MessageRetentionPeriod: String(PROCESSOR_SETTINGS.failureRetentionSeconds) }
+    Attributes: { MessageRetentionPeriod: String(PROCESSOR.failureRetentionSeconds) }
   }))
   const queueUrl = required(QueueUrl, 'queue URL')
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
@@ -141,10 +123,10 @@ async function ensureFunction (lambda: LambdaClient, spec: FunctionSpec): Promis
   const configuration = {
     FunctionName: spec.name,
     Role: spec.roleArn,
-    Runtime: PROCESSOR_SETTINGS.runtime,
-    Handler: BUNDLE_HANDLER,
-    MemorySize: PROCESSOR_SETTINGS.memorySize,
-    Timeout: PROCESSOR_SETTINGS.timeout,
+    Runtime: PROCESSOR.runtime satisfies Runtime,
+    Handler: PROCESSOR.handler,
+    MemorySize: PROCESSOR.memorySize,
+    Timeout: PROCESSOR.timeout,
     Environment: { Variables: spec.environment }
   }
   // LocalStack pulls the runtime's image on first use, which can take minutes on a slow network.

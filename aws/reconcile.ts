@@ -1,7 +1,8 @@
 // Compares the bucket with the table: which objects lack metadata, have stale or stuck metadata, and which
 // records describe objects that no longer exist. `npm run reconcile` and the embedded stack's start act on it.
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3'
-import type { StoredObjectSummary } from '../s3-events.ts'
+import { Status } from '../shared/file-record.ts'
+import type { StoredObjectSummary } from '../shared/s3-events.ts'
 import type { MetadataTable, RecordSummary } from './metadata-table.ts'
 
 export type DriftReason = 'missing' | 'stale' | 'stuck' | 'orphan'
@@ -49,15 +50,15 @@ export async function findDrift ({ s3, table, bucket, stuckBefore }: DriftOption
     }
   }
   for (const record of records.values()) {
-    if (record.status !== 'deleted') drift.push({ key: record.filename, reason: 'orphan' })
+    if (record.status !== Status.deleted) drift.push({ key: record.filename, reason: 'orphan' })
   }
   return drift
 }
 
 function driftOf (object: StoredObjectSummary, record: RecordSummary | undefined, stuckBefore: Date): DriftReason | undefined {
-  if (record === undefined || record.status === 'deleted') return 'missing'
+  if (record === undefined || record.status === Status.deleted) return 'missing'
   if (record.etag !== object.etag) return 'stale'
-  if (record.status === 'processing' && Date.parse(record.upload_timestamp ?? '') < stuckBefore.getTime()) return 'stuck'
+  if (record.status === Status.processing && Date.parse(record.upload_timestamp ?? '') < stuckBefore.getTime()) return 'stuck'
   return undefined
 }
 

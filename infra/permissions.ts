@@ -1,5 +1,5 @@
 // The IAM statements of the processor and of the API: one source for LocalStack provisioning and the CDK stack.
-import { LISTING_INDEX } from './metadata-table.ts'
+import { LISTING_INDEX } from '../aws/metadata-table.ts'
 
 export interface PolicyStatement {
   Sid: string

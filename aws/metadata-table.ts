@@ -1,7 +1,8 @@
 // The DynamoDB table of file metadata: its key design and the reads and writes both sides make.
 import { GetCommand, PutCommand, QueryCommand, paginateScan, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb'
 import { ConditionalCheckFailedException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
-import type { FileMetadata } from '../file-record.ts'
+import { Status, type FileMetadata } from '../shared/file-record.ts'
+import { InvalidCursorError } from '../shared/errors.ts'
 
 /**
  * Items are keyed by `filename` (the object key). Listing newest-first uses the global secondary index
@@ -9,13 +10,12 @@ import type { FileMetadata } from '../file-record.ts'
  * all files in upload order without scanning the table.
  *
  * Each item also keeps the S3 `sequencer` of the event that wrote it, and a write only lands when its event
- * is not older (see ../sequencer.ts): duplicate events rewrite the same item, late ones change nothing. A
+ * is not older (see ../shared/sequencer.ts): duplicate events rewrite the same item, late ones change nothing. A
  * deleted object leaves a tombstone (`status: deleted`, no `listing`, so it drops out of the index), which
  * stops a late ObjectCreated event from bringing the file back.
  */
 export const LISTING_INDEX = 'by-upload-time'
 const LISTING_PARTITION = 'files'
-const DELETED = 'deleted'
 
 export function tableDefinition (tableName: string): CreateTableCommandInput {
   return {
@@ -38,7 +38,7 @@ export function tableDefinition (tableName: string): CreateTableCommandInput {
   }
 }
 
-export interface FilePage {
+export interface RecordPage {
   items: FileMetadata[]
   /** Opaque cursor for the next page, or null on the last page. */
   nextCursor: string | null
@@ -47,13 +47,8 @@ export interface FilePage {
 export interface RecordSummary {
   filename: string
   etag?: string
-  status: string
+  status: Status
   upload_timestamp?: string
-}
-
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError'
-  readonly code = 'invalid-cursor'
 }
 
 export class MetadataTable {
@@ -67,7 +62,7 @@ export class MetadataTable {
 
   /**
    * Writes the record, unless the item was written by a newer event than `sequencer` (an ordering key from
-   * ../sequencer.ts); returns false when it was. Without a sequencer the write is unconditional.
+   * ../shared/sequencer.ts); returns false when it was. Without a sequencer the write is unconditional.
    */
   async put (record: FileMetadata, sequencer?: string): Promise<boolean> {
     return this.#putIfNotOlder({ ...record, listing: LISTING_PARTITION }, sequencer)
@@ -75,13 +70,13 @@ export class MetadataTable {
 
   /** Leaves a tombstone for a deleted object, unless a newer event wrote the item; false when one did. */
   async markDeleted (filename: string, deletedAt: string, sequencer?: string): Promise<boolean> {
-    return this.#putIfNotOlder({ filename, status: DELETED, deleted_at: deletedAt }, sequencer)
+    return this.#putIfNotOlder({ filename, status: Status.deleted, deleted_at: deletedAt }, sequencer)
   }
 
   /** The record of a file that exists, or undefined (never uploaded, or deleted). */
   async get (filename: string): Promise<FileMetadata | undefined> {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { filename } }))
-    return Item === undefined || Item.status === DELETED ? undefined : asRecord(Item)
+    return Item === undefined || Item.status === Status.deleted ? undefined : asRecord(Item)
   }
 
   /** Every item's key facts, tombstones included: a full Scan, for reconciliation only. */
@@ -113,7 +108,7 @@ export class MetadataTable {
   }
 
   /** One page of files, newest upload first. */
-  async list (limit: number, cursor?: string): Promise<FilePage> {
+  async list (limit: number, cursor?: string): Promise<RecordPage> {
     const { Items = [], LastEvaluatedKey } = await this.#client.send(new QueryCommand({
       TableName: this.#tableName,
       IndexName: LISTING_INDEX,
@@ -149,7 +144,7 @@ function decodeCursor (cursor: string): Record<string, string> {
   }
   const [filename, uploadTimestamp] = Array.isArray(parts) && parts.length === 2 ? parts : []
   if (typeof filename !== 'string' || typeof uploadTimestamp !== 'string') {
-    throw new InvalidCursorError('cursor is not one this API returned; use the nextCursor of the previous page, or omit it to start over')
+    throw new InvalidCursorError('the cursor does not decode to a key of the listing index')
   }
   return { filename, upload_timestamp: uploadTimestamp, listing: LISTING_PARTITION }
 }

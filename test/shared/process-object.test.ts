@@ -1,10 +1,10 @@
 // processObject against the real emulators: processed and failed records, and failures that must be retried.
 import t from 'tap'
 import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
-import { processObject, removeObject, type ProcessDeps } from '../../lambda/process-object.ts'
-import { readObject } from '../../lambda/s3-object.ts'
+import { processObject, removeObject, type ProcessDeps } from '../../shared/process-object.ts'
+import { readObject } from '../../aws/object-reader.ts'
 import { createLogger } from '../../lambda/logger.ts'
-import { DEFAULT_LIMITS } from '../../shared/csv-metadata.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
 import { orderingKey } from '../../shared/sequencer.ts'
 import { startEmulator } from '../helpers/stack.ts'
@@ -19,7 +19,7 @@ t.test('processObject', async t => {
     readObject: (bucket, key) => readObject(s3, bucket, key),
     saveRecord: async (record, orderingKey) => { saved.push(record); return table.put(record, orderingKey) },
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
-    logger: createLogger(line => lines.push(line)),
+    logger: createLogger('info', { write: line => { lines.push(line) } }),
     limits: DEFAULT_LIMITS
   }
   const upload = async (key: string, body: string | Buffer) => {
@@ -43,7 +43,7 @@ t.test('processObject', async t => {
       etag: /^[0-9a-f]{32}$/
     })
     t.same(await table.get('example.csv'), record, 'the stored record is the returned one')
-    t.match(JSON.parse(lines.at(-1)!), { level: 'info', message: 'file processed', key: 'example.csv', status: 'processed', row_count: 2 })
+    t.match(JSON.parse(lines.at(-1)!), { level: 'info', msg: /^processed example.csv: 2 rows, 5 columns in \d+ ms$/, key: 'example.csv', status: 'processed', row_count: 2 })
   })
 
   t.test('invalid content ends as failed with a code, a message and a line', async t => {
@@ -115,9 +115,9 @@ t.test('processObject', async t => {
 
   t.test('DynamoDB unreachable: processing fails loudly, and a later reconcile completes the file', async t => {
     const { freePort } = await import('../helpers/stack.ts')
-    const { createDocumentClient } = await import('../../shared/aws/clients.ts')
-    const { MetadataTable } = await import('../../shared/aws/metadata-table.ts')
-    const { reconcile } = await import('../../shared/aws/drift.ts')
+    const { createDocumentClient } = await import('../../aws/clients.ts')
+    const { MetadataTable } = await import('../../aws/metadata-table.ts')
+    const { reconcile } = await import('../../aws/reconcile.ts')
     const down = new MetadataTable(createDocumentClient({ ...config, awsEndpoint: `http://127.0.0.1:${await freePort()}` }), config.tableName)
     const object = await upload('outage.csv', SEED)
     const failing: ProcessDeps = { ...deps, saveRecord: (record, key) => down.put(record, key) }

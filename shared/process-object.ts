@@ -1,8 +1,9 @@
-// The work of one ObjectCreated event: mark the file processing, extract its metadata, record the verdict.
-import { extractCsvMetadata, type ExtractLimits } from '../shared/csv-metadata.ts'
-import { Status, type FileMetadata } from '../shared/file-record.ts'
-import { ProcessingError } from '../shared/processing-error.ts'
+// The processing use case, as a function of its ports: what one ObjectCreated or ObjectRemoved event does.
+import { extractCsvMetadata } from './csv-metadata.ts'
+import { processingRecord, verdictRecord, type FileMetadata, type UploadedObject } from './file-record.ts'
+import type { ExtractLimits } from './limits.ts'
 import type { Logger } from './logger.ts'
+import { ProcessingError } from './processing-error.ts'
 
 export interface StoredObject {
   body: AsyncIterable<Uint8Array>
@@ -24,14 +25,9 @@ export interface ProcessDeps {
   limits: ExtractLimits
 }
 
-export interface CreatedObject {
+export interface CreatedObject extends UploadedObject {
   bucket: string
-  key: string
-  /** When S3 received the object (the event's eventTime). */
-  eventTime: string
-  size: number
-  etag: string
-  /** The event's place in the key's history (../shared/sequencer.ts); undefined when unknown. */
+  /** The event's place in the key's history (./sequencer.ts); undefined when unknown. */
   orderingKey?: string | undefined
 }
 
@@ -49,15 +45,10 @@ export interface RemovedObject {
  */
 export async function processObject (deps: ProcessDeps, object: CreatedObject): Promise<FileMetadata | undefined> {
   const started = Date.now()
-  const base: FileMetadata = {
-    filename: object.key,
-    upload_timestamp: new Date(object.eventTime).toISOString(),
-    file_size_bytes: object.size,
-    etag: object.etag.replace(/"/g, ''),
-    status: Status.processing
-  }
+  const where = { bucket: object.bucket, key: object.key }
+  const base = processingRecord(object)
   if (!await deps.saveRecord(base, object.orderingKey)) {
-    deps.logger.info('event ignored: a newer one for this key was already recorded', { bucket: object.bucket, key: object.key })
+    deps.logger.info(where, 'event ignored: a newer one for this key was already recorded')
     return undefined
   }
 
@@ -72,39 +63,33 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
       return body
     }
     const metadata = await extractCsvMetadata(open, deps.limits)
-    record = {
-      ...base,
-      etag: stored.etag.replace(/"/g, ''),
-      file_size_bytes: stored.size,
-      ...metadata,
-      status: Status.processed,
-      processed_at: new Date().toISOString()
-    }
+    record = verdictRecord(base, { metadata, etag: stored.etag, size: stored.size })
   } catch (err) {
     if (!(err instanceof ProcessingError)) throw err
-    const error = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }) }
-    record = { ...base, status: Status.failed, error, processed_at: new Date().toISOString() }
+    record = verdictRecord(base, err)
   }
   if (!await deps.saveRecord(record, object.orderingKey)) {
-    deps.logger.info('result dropped: the file was replaced or deleted while it was read', { bucket: object.bucket, key: object.key })
+    deps.logger.info(where, 'result dropped: the file was replaced or deleted while it was read')
     return undefined
   }
-  deps.logger.info('file processed', {
-    bucket: object.bucket,
-    key: object.key,
+  const durationMs = Date.now() - started
+  deps.logger.info({
+    ...where,
     status: record.status,
     row_count: record.row_count,
+    column_count: record.column_count,
     error: record.error,
-    duration_ms: Date.now() - started
-  })
+    duration_ms: durationMs
+  }, record.error === undefined
+    ? `processed ${object.key}: ${record.row_count} rows, ${record.column_count} columns in ${durationMs} ms`
+    : `failed ${object.key}: ${record.error.code} — ${record.error.message}`)
   return record
 }
 
 /** Records that an object was deleted, so the API stops reporting it. */
 export async function removeObject (deps: ProcessDeps, object: RemovedObject): Promise<void> {
   const applied = await deps.markDeleted(object.key, new Date(object.eventTime).toISOString(), object.orderingKey)
-  deps.logger.info(applied ? 'file deleted' : 'event ignored: a newer one for this key was already recorded', {
-    bucket: object.bucket,
-    key: object.key
-  })
+  deps.logger.info({ bucket: object.bucket, key: object.key }, applied
+    ? `deleted ${object.key}`
+    : 'event ignored: a newer one for this key was already recorded')
 }

@@ -1,12 +1,12 @@
-// Wires processObject's dependencies to the AWS SDK, once per process: for the handler, and for reconcile.
+// Wires processObject's ports to the AWS SDK, once per process: for the Lambda handler and for reconcile.
 import type { Config } from '../shared/config.ts'
-import { createDocumentClient, createS3Client } from '../shared/aws/clients.ts'
-import { MetadataTable } from '../shared/aws/metadata-table.ts'
-import { createLogger, type Logger } from './logger.ts'
-import type { ProcessDeps } from './process-object.ts'
-import { readObject } from './s3-object.ts'
+import type { Logger } from '../shared/logger.ts'
+import type { ProcessDeps } from '../shared/process-object.ts'
+import { createDocumentClient, createS3Client } from './clients.ts'
+import { MetadataTable } from './metadata-table.ts'
+import { readObject } from './object-reader.ts'
 
-export function createProcessDeps (config: Config, logger: Logger = createLogger()): ProcessDeps {
+export function createProcessDeps (config: Config, logger: Logger): ProcessDeps {
   const s3 = createS3Client(config)
   const table = new MetadataTable(createDocumentClient(config), config.tableName)
   return {

@@ -1,0 +1,32 @@
+// Entry point of `npm start`: the embedded AWS stack (unless AWS is configured), then the API in front of it.
+import { portInUse, serveApi } from '../api/serve.ts'
+import { loadEmbeddedConfig, type EmbeddedConfig } from './config.ts'
+import { startEmbeddedStack } from './stack.ts'
+
+async function main (config: EmbeddedConfig): Promise<void> {
+  if (config.stack === 'external') {
+    await serveApi(config, { awsLine: `AWS:           ${config.awsEndpoint ?? `real AWS (${config.awsRegion})`}` })
+    return
+  }
+  const stack = await startEmbeddedStack(config).catch((err: unknown) => { throw portInUse(err, config.embeddedPort, 'EMBEDDED_PORT') })
+  const app = await serveApi(config, {
+    awsLine: `S3+DynamoDB:   ${stack.endpoint}  (embedded; data in ${config.dataDir}/)`,
+    onClose: () => stack.close()
+  }).catch(async (err: unknown) => {
+    await stack.close()
+    throw err
+  })
+  stack.caughtUp.then(
+    ({ drift, failures }) => {
+      if (drift.length > 0) app.log.info({ drift: drift.map(({ key, reason }) => ({ key, reason })), failures }, `caught up on ${drift.length} file(s) left unprocessed by the last run`)
+    },
+    (err: unknown) => app.log.error({ err }, 'catching up on files left unprocessed failed; run `npm run reconcile`')
+  )
+}
+
+try {
+  await main(loadEmbeddedConfig())
+} catch (err) {
+  console.error(`Cannot start: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
+}

@@ -1,0 +1,39 @@
+// The deployed pipeline, described once: the processor function, its environment and permissions, the table.
+// CDK (stack.ts), LocalStack provisioning (localstack.ts), the embedded stack and the bench all read it.
+import type { Config } from '../shared/config.ts'
+
+export { tableDefinition, LISTING_INDEX } from '../aws/metadata-table.ts'
+export { apiStatements, processorStatements, policyDocument, LAMBDA_TRUST_POLICY, type PolicyStatement } from './permissions.ts'
+
+/** Every Lambda bundle of `npm run build` is an `index.mjs` exporting `handler`. */
+export const BUNDLE_HANDLER = 'index.handler'
+
+/** The S3-triggered processor, wherever it runs. */
+export const PROCESSOR = {
+  /** The seed's name, and what `aws logs tail /aws/lambda/…` names. */
+  functionName: 'FileProcessorLambda',
+  handler: BUNDLE_HANDLER,
+  runtime: 'nodejs22.x',
+  memorySize: 1024,
+  /** Seconds; a 5 GiB file at the measured ~700 MB/s takes under 10 s, the rest is headroom for slow reads. */
+  timeout: 300,
+  /** Retries of a failed asynchronous invocation, then the event goes to the on-failure queue. */
+  retryAttempts: 2,
+  /** Failed events are kept for 14 days, SQS's longest retention. */
+  failureRetentionSeconds: 14 * 24 * 3600
+} as const
+
+/** The API as a function (AWS only; elsewhere it is a server). */
+export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 15 } as const
+
+/** What the processor reads from its environment, as a function of the configuration it is deployed with. */
+export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'logLevel'>): Record<string, string> {
+  return {
+    BUCKET_NAME: config.bucketName,
+    TABLE_NAME: config.tableName,
+    MAX_RECORD_BYTES: String(config.maxRecordBytes),
+    MAX_COLUMNS: String(config.maxColumns),
+    LOG_LEVEL: config.logLevel,
+    NODE_OPTIONS: '--enable-source-maps'
+  }
+}
