@@ -1,7 +1,6 @@
 // The metadata record of one uploaded file: its statuses, its schema (shared by the API and the docs), and how
 // the outcome of reading a file becomes a record.
 import Type, { type Static } from 'typebox'
-import type { CsvMetadata } from './csv-metadata.ts'
 import type { ProcessingError } from './processing-error.ts'
 
 /** Every status a record can have; `deleted` is a tombstone the API never shows. */
@@ -63,6 +62,9 @@ export interface UploadedObject {
   etag: string
 }
 
+/** What reading a file yields: the fields of a processed record that come from its content. */
+export type ExtractedMetadata = Required<Pick<FileMetadata, 'row_count' | 'column_count' | 'column_names' | 'warnings'>>
+
 /** The record of a file whose processing has just begun. */
 export function processingRecord (object: UploadedObject): FileMetadata {
   return {
@@ -77,7 +79,7 @@ export function processingRecord (object: UploadedObject): FileMetadata {
 /** The final record: the metadata of the version that was read, or the verdict on why it could not be. */
 export function verdictRecord (
   started: FileMetadata,
-  outcome: { metadata: CsvMetadata, etag: string, size: number } | ProcessingError,
+  outcome: { metadata: ExtractedMetadata, etag: string, size: number } | ProcessingError,
   processedAt = new Date()
 ): FileMetadata {
   const at = processedAt.toISOString()
