@@ -7,6 +7,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
 import { startTestStack, waitFor } from '../helpers/stack.ts'
+import { SEED } from '../helpers/sample.ts'
 
 interface Case {
   key: string
@@ -24,7 +25,7 @@ const failed = (code: string, line?: number) =>
   ({ status: 'failed' as const, error: { code, message: '', ...(line === undefined ? {} : { line }) } })
 
 const CASES: Case[] = [
-  { key: 'seed.csv', body: 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n', expect: processed(2, 5) },
+  { key: 'seed.csv', body: SEED, expect: processed(2, 5) },
   { key: 'empty.csv', body: '', expect: failed('empty-file') },
   { key: 'whitespace-only.csv', body: '   \t  ', expect: failed('blank-header', 1) },
   { key: 'blank-lines-only.csv', body: '\n\n\r\n', expect: failed('blank-header') },

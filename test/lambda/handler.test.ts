@@ -4,8 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import type { S3Event } from 'aws-lambda'
 import { encodeEventKey } from '../../shared/s3-event-key.ts'
 import { startEmulator } from '../helpers/stack.ts'
-
-const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+import { SEED } from '../helpers/sample.ts'
 
 /** An event as S3 delivers it (abridged to the fields S3 always sends). */
 function s3Event (bucket: string, records: Array<{ key: string, eventName?: string, size?: number, eTag?: string, sequencer?: string }>): S3Event {

@@ -12,8 +12,7 @@ import { unzipSync } from 'fflate'
 import { buildAll, buildProcessor } from '../../scripts/build.ts'
 import { objectCreatedEvent } from '../../shared/s3-events.ts'
 import { startEmulator, startTestStack, waitFor } from '../helpers/stack.ts'
-
-const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+import { SEED } from '../helpers/sample.ts'
 
 const outDir = await mkdtemp(join(tmpdir(), 'csv-build-'))
 t.teardown(() => rm(outDir, { recursive: true, force: true }))

@@ -11,6 +11,7 @@ import { MetadataTable } from '../../aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../../aws/provision.ts'
 import { loadEmbeddedConfig } from '../../embedded/config.ts'
 import { motoMissing, startMoto } from '../helpers/moto.ts'
+import { SEED } from '../helpers/sample.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const skip = await motoMissing()
@@ -24,7 +25,7 @@ t.test('reconcile and the API against moto', { skip: skip ?? false }, async t =>
   const s3 = createS3Client(config)
   await ensureBucket(s3, config.bucketName)
   await ensureTable(createDynamoDBClient(config), config.tableName)
-  await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n' }))
+  await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
   await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'dir/with space.csv', Body: 'a,b\n1,2,3\n' }))
 
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts'], { cwd: ROOT, env: { ...process.env, ...env } })

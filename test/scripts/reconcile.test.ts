@@ -7,10 +7,9 @@ import { promisify } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { readDeadLetters, writeDeadLetter } from '../../embedded/dead-letters.ts'
 import { startEmulator } from '../helpers/stack.ts'
+import { SEED } from '../helpers/sample.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
-
 t.test('npm run reconcile', async t => {
   const { config, s3, table } = await startEmulator(t)
   const put = async (key: string, body: string) =>

@@ -3,8 +3,7 @@ import t from 'tap'
 import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProcessingError } from '../../shared/processing-error.ts'
-
-const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+import { SEED } from '../helpers/sample.ts'
 
 /** The bytes of `text` cut into chunks of `size` bytes. */
 function chunks (text: string | Buffer, size = Infinity): Uint8Array[] {

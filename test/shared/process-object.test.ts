@@ -8,8 +8,7 @@ import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
 import { orderingKey } from '../../shared/sequencer.ts'
 import { startEmulator } from '../helpers/stack.ts'
-
-const SEED = 'id,name,age,city,date\n1,John,25,New York,2024-01-01\n2,Jane,30,Los Angeles,2024-01-02\n'
+import { SEED } from '../helpers/sample.ts'
 
 t.test('processObject', async t => {
   const { config, s3, table } = await startEmulator(t)
