@@ -4,6 +4,9 @@ import { promisify } from 'node:util'
 import type { Test } from 'tap'
 import { freePort, waitFor } from './stack.ts'
 
+/** moto takes any credentials; clients get these explicitly rather than from the SDK's chain (the environment). */
+export const MOTO_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
+
 /** Why moto cannot be used here, or undefined when it can. In CI a missing moto is an error, not a skip. */
 export async function motoMissing (): Promise<string | undefined> {
   const found = await promisify(execFile)('python3', ['-c', 'import moto.server']).then(() => true, () => false)

@@ -70,41 +70,56 @@ t.test('the bundled API function answers function URL events, Swagger UI include
   t.teardown(() => rm(alone, { recursive: true, force: true }))
   await cp(artifacts.apiFunctionDir, alone, { recursive: true })
   const { config, s3, table } = await startTestStack(t)
-  Object.assign(process.env, {
+  await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
+  await waitFor(async () => (await table.get('example.csv'))?.status === 'processed' || undefined, 20_000, 'example.csv to be processed')
+
+  // The function's environment as deployed, and nothing of this process's.
+  const env = {
+    PATH: process.env.PATH,
     AWS_ENDPOINT_URL: config.awsEndpoint,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     BUCKET_NAME: config.bucketName,
     TABLE_NAME: config.tableName,
     LOG_LEVEL: 'silent'
-  })
-  const { handler } = await import(pathToFileURL(join(alone, 'index.mjs')).href) as { handler: (event: unknown) => Promise<FunctionUrlResult> }
-  const call = async (method: string, path: string, body?: unknown) => {
-    const result = await handler(functionUrlEvent(method, path, body))
-    return { ...result, body: Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8') }
   }
+  const [health, docs, icon, upload, file, missing] = await callFunction(join(alone, 'index.mjs'), env, [
+    functionUrlEvent('GET', '/health'),
+    functionUrlEvent('GET', '/docs/static/swagger-ui.css'),
+    functionUrlEvent('GET', '/docs/static/favicon-32x32.png'),
+    functionUrlEvent('POST', '/uploads', { filename: 'example.csv' }),
+    functionUrlEvent('GET', '/files/example.csv'),
+    functionUrlEvent('GET', '/files/nope.csv')
+  ])
 
-  t.equal((await call('GET', '/health')).statusCode, 200)
-  const docs = await call('GET', '/docs/static/swagger-ui.css')
-  t.equal(docs.statusCode, 200, 'Swagger UI assets are served from the copy beside the bundle')
-  t.ok(docs.body.length > 10_000)
-  const icon = await call('GET', '/docs/static/favicon-32x32.png')
-  t.same(icon.body.subarray(1, 4), Buffer.from('PNG'), 'binary assets survive the Lambda response encoding')
+  t.equal(health?.statusCode, 200)
+  t.equal(docs?.statusCode, 200, 'Swagger UI assets are served from the copy beside the bundle')
+  t.ok(docs!.body.length > 10_000)
+  t.same(icon?.body.subarray(1, 4), Buffer.from('PNG'), 'binary assets survive the Lambda response encoding')
 
-  const upload = await call('POST', '/uploads', { filename: 'example.csv' })
-  t.equal(upload.statusCode, 201)
-  t.match(JSON.parse(upload.body.toString()), { key: 'example.csv', uploadUrl: /^http:\/\/127\.0\.0\.1:\d+\/test-bucket\/example\.csv\?/ })
+  t.equal(upload?.statusCode, 201)
+  t.match(JSON.parse(upload!.body.toString()), { key: 'example.csv', uploadUrl: /^http:\/\/127\.0\.0\.1:\d+\/test-bucket\/example\.csv\?/ })
 
-  await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
-  await waitFor(async () => (await table.get('example.csv'))?.status === 'processed' || undefined, 20_000, 'example.csv to be processed')
-  const file = await call('GET', '/files/example.csv')
-  t.equal(file.statusCode, 200)
-  t.match(JSON.parse(file.body.toString()), { filename: 'example.csv', row_count: 2 })
-  const missing = await call('GET', '/files/nope.csv')
-  t.match({ status: missing.statusCode, body: JSON.parse(missing.body.toString()) }, { status: 404, body: { code: 'file-not-found' } })
+  t.equal(file?.statusCode, 200)
+  t.match(JSON.parse(file!.body.toString()), { filename: 'example.csv', row_count: 2 })
+  t.match({ status: missing?.statusCode, body: JSON.parse(missing!.body.toString()) }, { status: 404, body: { code: 'file-not-found' } })
 })
 
 interface FunctionUrlResult { statusCode: number, headers: Record<string, string>, body: string, isBase64Encoded?: boolean }
+
+/**
+ * Imports the function bundle at `path` in a process of its own whose environment is `env` (the bundle reads its
+ * configuration when loaded, as Lambda's init phase does), calls its handler with each event in turn, and returns
+ * the answers with their bodies decoded to bytes.
+ */
+async function callFunction (path: string, env: NodeJS.ProcessEnv, events: unknown[]) {
+  const invoke = 'const { handler } = await import(process.argv[1]); const results = []; ' +
+    'for (const event of JSON.parse(process.argv[2])) results.push(await handler(event)); console.log(JSON.stringify(results))'
+  const { stdout } = await promisify(execFile)(process.execPath,
+    ['--input-type=module', '-e', invoke, pathToFileURL(path).href, JSON.stringify(events)], { env })
+  const results = JSON.parse(stdout.trim().split('\n').at(-1)!) as FunctionUrlResult[]
+  return results.map(result => ({ ...result, body: Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8') }))
+}
 
 /** A request as a Lambda function URL delivers it (payload format 2.0). */
 function functionUrlEvent (method: string, path: string, body?: unknown) {

@@ -16,7 +16,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { clientSettings, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
 import { loadEmbeddedConfig } from '../../embedded/config.ts'
 import { buildProcessor } from '../../scripts/build.ts'
-import { motoMissing, startMoto } from '../helpers/moto.ts'
+import { MOTO_CREDENTIALS, motoMissing, startMoto } from '../helpers/moto.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const skip = await motoMissing()
@@ -42,8 +42,7 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
   const second = await run()
   t.match(second.stdout, /provisioned/, 'a second run succeeds (every step is idempotent)')
 
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })
-  const config = loadEmbeddedConfig(env)
+  const config = { ...loadEmbeddedConfig(env), credentials: MOTO_CREDENTIALS }
   const s3 = createS3Client(config)
   const lambda = new LambdaClient(clientSettings(config))
 

@@ -10,7 +10,7 @@ import { createDocumentClient, createDynamoDBClient, createS3Client } from '../.
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../../aws/provision.ts'
 import { loadEmbeddedConfig } from '../../embedded/config.ts'
-import { motoMissing, startMoto } from '../helpers/moto.ts'
+import { MOTO_CREDENTIALS, motoMissing, startMoto } from '../helpers/moto.ts'
 import { SEED } from '../helpers/sample.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -19,8 +19,7 @@ const skip = await motoMissing()
 t.test('reconcile and the API against moto', { skip: skip ?? false }, async t => {
   const endpoint = await startMoto(t)
   const env = { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' }
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })
-  const config = loadEmbeddedConfig(env, { port: 0, logLevel: 'silent' })
+  const config = { ...loadEmbeddedConfig(env, { port: 0, logLevel: 'silent' }), credentials: MOTO_CREDENTIALS }
   t.equal(config.stack, 'external', 'an endpoint means no embedded emulators')
   const s3 = createS3Client(config)
   await ensureBucket(s3, config.bucketName)
