@@ -2,10 +2,12 @@
 // DynamoDB, API), with its expected verdict: processed (with warnings where something was odd) or failed with
 // a stable code, a message and, where one applies, the line.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { startTestStack, waitFor } from '../helpers/stack.ts'
 import { SEED } from '../helpers/sample.ts'
 
@@ -66,6 +68,7 @@ const CASES: Case[] = [
   { key: 'tabs.csv', body: 'a\tb\n1\t2\n', expect: processed(1, 1, ['possible-delimiter']) },
   { key: 'wide-10000.csv', body: wide(10_000), expect: processed(1, 10_000) },
   { key: 'too-wide-10001.csv', body: wide(10_001), expect: failed('too-many-columns', 1) },
+  { key: 'header-over-limit.csv', body: 'h'.repeat(DEFAULT_LIMITS.maxRecordBytes + 1024) + '\n1\n', expect: failed('record-too-large', 1) },
   { key: 'field-50mb.csv', body: 'id,blob\n1,"' + 'x'.repeat(50 * 1024 * 1024) + '"\n2,small\n', expect: processed(2, 2) },
   { key: 'unicode-content.csv', body: '名前,都市\n太郎,東京\n😀,🎉\n', expect: { ...processed(2, 2), column_names: ['名前', '都市'] } },
   { key: 'with space.csv', body: 'a\n1\n', expect: processed(1, 1) },
@@ -76,8 +79,32 @@ const CASES: Case[] = [
   { key: 'nested/with space/and+plus (1).csv', body: 'a\n1\n', expect: processed(1, 1) }
 ]
 
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+/** The codes in the first column of the README table under the heading that starts with `heading`. */
+function documentedCodes (heading: string): string[] {
+  const section = README.split(/\n(?=#)/).find(part => part.startsWith(heading))
+  const rows = section?.split('\n').filter(line => line.startsWith('| `')) ?? []
+  const codes = rows.flatMap(row => [...row.split('|')[1]!.matchAll(/`([a-z-]+)`/g)].map(match => match[1]!))
+  if (codes.length === 0) throw new Error(`no table of codes under "${heading}" in the README`)
+  return codes
+}
+
+t.test('the corpus is what the README says it is', async t => {
+  const keys = CASES.map(c => c.key)
+  t.same(keys.filter((key, i) => keys.indexOf(key) !== i), [], 'no key twice: two cases on one key would race, and one would go unchecked')
+  const count = /corpus\.test\.ts` runs (\d+) such files/.exec(README)?.[1]
+  t.equal(CASES.length, Number(count), 'as many cases as the README promises')
+
+  const verdicts = new Set(CASES.map(c => c.expect.error?.code))
+  // object-missing is about the object's fate, not its bytes: test/shared/process-object.test.ts deletes one before it is read.
+  const notFromBytes = ['object-missing']
+  t.same(documentedCodes('### Processing verdicts').filter(code => !verdicts.has(code) && !notFromBytes.includes(code)), [], 'every documented verdict')
+  const warnings = new Set(CASES.flatMap(c => c.expect.warningCodes ?? []))
+  t.same(documentedCodes('### Processing warnings').filter(code => !warnings.has(code)), [], 'every documented warning')
+})
+
 t.test(`${CASES.length} inputs through the real pipeline`, async t => {
-  t.ok(CASES.length >= 40)
   const { config, s3 } = await startTestStack(t)
   const app = await buildApp({ config })
   t.teardown(() => app.close())
