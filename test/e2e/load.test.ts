@@ -3,7 +3,8 @@
 import t from 'tap'
 import { buildApp } from '../../api/app.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
-import { startTestStack, waitFor } from '../helpers/stack.ts'
+import { uploadThroughApi, waitForVerdicts } from '../../scripts/lib/upload.ts'
+import { startTestStack } from '../helpers/stack.ts'
 
 const FILES = 500
 
@@ -13,27 +14,18 @@ t.test(`${FILES} uploads at once`, async t => {
   t.teardown(() => app.close())
   const api = await app.listen({ host: '127.0.0.1', port: 0 })
   const rowsOf = (i: number) => 1 + (i % 50)
+  const names = Array.from({ length: FILES }, (_, i) => `load-${i}.csv`)
 
   const started = performance.now()
-  await Promise.all(Array.from({ length: FILES }, async (_, i) => {
-    const ticket = await (await fetch(`${api}/uploads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ filename: `load-${i}.csv` })
-    })).json() as { uploadUrl: string }
-    const body = 'n,square\n' + Array.from({ length: rowsOf(i) }, (_, r) => `${r},${r * r}`).join('\n') + '\n'
-    const put = await fetch(ticket.uploadUrl, { method: 'PUT', body })
-    if (put.status !== 200) throw new Error(`PUT load-${i}.csv answered ${put.status}`)
-  }))
+  await Promise.all(names.map((name, i) =>
+    uploadThroughApi(api, name, 'n,square\n' + Array.from({ length: rowsOf(i) }, (_, r) => `${r},${r * r}`).join('\n') + '\n')))
   const uploaded = performance.now()
-
-  const items = await waitFor(async () => {
-    const page = await (await fetch(`${api}/files?limit=1000`)).json() as { items: FileMetadata[], nextCursor: string | null }
-    return page.items.length === FILES && page.items.every(item => item.status !== 'processing') ? page : undefined
-  }, 120_000, `${FILES} processed records`)
+  await waitForVerdicts(api, names, { timeoutMs: 120_000 })
   const done = performance.now()
 
+  const items = await (await fetch(`${api}/files?limit=1000`)).json() as { items: FileMetadata[], nextCursor: string | null }
   t.equal(items.nextCursor, null, 'one page holds everything: no extra records')
+  t.equal(items.items.length, FILES, 'a record per file')
   t.equal(new Set(items.items.map(item => item.filename)).size, FILES, 'no name twice')
   const wrong = items.items.filter(item => item.status !== 'processed' || item.row_count !== rowsOf(Number(item.filename.slice(5, -4))))
   t.same(wrong, [], 'every record processed with its row count')

@@ -2,8 +2,9 @@
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { uploadThroughApi, waitForVerdict } from '../../scripts/lib/upload.ts'
+import { SEED } from '../helpers/sample.ts'
 import { freePort, waitFor } from '../helpers/stack.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -42,19 +43,8 @@ t.test('npm start', async t => {
   t.match(server.output(), `Swagger UI:    ${api}/docs`)
   t.match(server.output(), `S3+DynamoDB:   http://127.0.0.1:${env.EMBEDDED_PORT}`)
 
-  const ticket = await (await fetch(`${api}/uploads`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ filename: 'example.csv' })
-  })).json() as { uploadUrl: string }
-  const put = await fetch(ticket.uploadUrl, { method: 'PUT', body: readFileSync(`${ROOT}/sample_data/example.csv`) })
-  t.equal(put.status, 200)
-  const file = await waitFor(async () => {
-    const res = await fetch(`${api}/files/example.csv`)
-    const body = res.status === 200 ? await res.json() as { status: string } : undefined
-    return body?.status === 'processed' ? body : undefined
-  }, 30_000, 'example.csv to be processed')
-  t.match(file, { row_count: 2, column_count: 5 })
+  await uploadThroughApi(api, 'example.csv', SEED)
+  t.match(await waitForVerdict(api, 'example.csv', { timeoutMs: 30_000 }), { status: 'processed', row_count: 2, column_count: 5 })
 
   const second = start({ ...env, PORT: String(await freePort()) })
   const [code] = await once(second.child, 'exit')
@@ -70,24 +60,15 @@ t.test('killed with SIGKILL right after an upload, the next start still produces
   const env = await userEnvironment(t)
   const api = `http://127.0.0.1:${env.PORT}`
   const first = await startUp(t, env)
-  const ticket = await (await fetch(`${api}/uploads`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ filename: 'survivor.csv' })
-  })).json() as { uploadUrl: string }
-  t.equal((await fetch(ticket.uploadUrl, { method: 'PUT', body: 'a,b\n1,2\n3,4\n' })).status, 200)
+  await uploadThroughApi(api, 'survivor.csv', 'a,b\n1,2\n3,4\n')
   // The first event starts a handler process (about a second), so the kill lands before the file is processed.
   first.child.kill('SIGKILL')
   await once(first.child, 'exit')
 
   const second = start({ ...env, LOG_LEVEL: 'info' })
   t.teardown(() => { second.child.kill('SIGKILL') })
-  const file = await waitFor(async () => {
-    const res = await fetch(`${api}/files/survivor.csv`).catch(() => undefined)
-    const body = res?.status === 200 ? await res.json() as { status: string } : undefined
-    return body?.status === 'processed' ? body : undefined
-  }, 60_000, 'survivor.csv to be processed after the restart')
-  t.match(file, { row_count: 2, column_count: 2 })
+  // Until the second start listens, the helper's requests are refused, and it asks again.
+  t.match(await waitForVerdict(api, 'survivor.csv', { timeoutMs: 60_000 }), { status: 'processed', row_count: 2, column_count: 2 })
   t.match(second.output(), /caught up on 1 file\(s\) left unprocessed by the last run/, 'the restart caught up on the file')
   t.notMatch(second.output(), /Another embedded stack/, 'the dead process\'s lock was reclaimed')
 })

@@ -1,44 +1,27 @@
 // The whole pipeline over real HTTP: POST /uploads, PUT through the presigned URL, S3 event, handler, GET /files.
 import t from 'tap'
-import { readFileSync, statSync } from 'node:fs'
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
+import { putUpload, requestUpload, uploadThroughApi, waitForVerdict } from '../../scripts/lib/upload.ts'
+import { SEED } from '../helpers/sample.ts'
 import { startTestStack, waitFor } from '../helpers/stack.ts'
-
-const SAMPLE = new URL('../../sample_data/example.csv', import.meta.url)
 
 t.test('pipeline', async t => {
   const { config, s3 } = await startTestStack(t)
   const app = await buildApp({ config })
   t.teardown(() => app.close())
   const api = await app.listen({ host: '127.0.0.1', port: 0 })
-
-  const settled = (name: string) => waitFor(async () => {
-    const res = await fetch(`${api}/files/${encodeURIComponent(name)}`)
-    if (res.status !== 200) return undefined
-    const file = await res.json() as FileMetadata
-    return file.status === 'processing' ? undefined : file
-  }, 30_000, `${name} to be processed`)
-
-  const upload = async (filename: string, body: Buffer | string) => {
-    const ticket = await fetch(`${api}/uploads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ filename })
-    })
-    t.equal(ticket.status, 201)
-    const { uploadUrl, method, headers } = await ticket.json() as { uploadUrl: string, method: string, headers: Record<string, string> }
-    const put = await fetch(uploadUrl, { method, headers, body })
-    t.equal(put.status, 200, `PUT ${filename}`)
-  }
+  // The upload helpers throw unless POST /uploads answers 201 and the PUT 200.
+  const upload = (filename: string, body: string) => uploadThroughApi(api, filename, body)
+  const settled = (name: string) => waitForVerdict(api, name, { timeoutMs: 30_000 })
 
   t.test('the seed sample: uploaded through a presigned URL, processed, served', async t => {
-    await upload('example.csv', readFileSync(SAMPLE))
+    await upload('example.csv', SEED)
     const file = await settled('example.csv')
     t.match(file, {
       filename: 'example.csv',
-      file_size_bytes: statSync(SAMPLE).size,
+      file_size_bytes: Buffer.byteLength(SEED),
       row_count: 2,
       column_count: 5,
       column_names: ['id', 'name', 'age', 'city', 'date'],
@@ -81,12 +64,8 @@ t.test('pipeline', async t => {
 
   t.test('a presigned URL declaring contentLength accepts that body', async t => {
     const body = 'a,b\n1,2\n'
-    const ticket = await (await fetch(`${api}/uploads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ filename: 'sized.csv', contentLength: body.length })
-    })).json() as { uploadUrl: string, headers: Record<string, string> }
-    t.equal((await fetch(ticket.uploadUrl, { method: 'PUT', headers: ticket.headers, body })).status, 200)
+    const ticket = await requestUpload(api, 'sized.csv', body.length)
+    await putUpload(ticket, body)
     t.match(await settled('sized.csv'), { status: 'processed', file_size_bytes: body.length })
   })
 })

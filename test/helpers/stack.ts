@@ -1,5 +1,4 @@
 // Starts the real embedded stack (and optionally the API) on free ports in a temporary folder, for one test.
-import { createServer } from 'node:net'
 import type { Test } from 'tap'
 import { loadEmbeddedConfig, type EmbeddedConfig, type EmbeddedSettings } from '../../embedded/config.ts'
 import type { Static } from 'typebox'
@@ -8,21 +7,15 @@ import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
 import { ensureTable } from '../../aws/provision.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
+import { freePort } from '../../scripts/lib/free-port.ts'
+
+export { freePort }
 
 export interface TestStack {
   config: EmbeddedConfig
   stack: EmbeddedStack
   table: MetadataTable
   s3: ReturnType<typeof createS3Client>
-}
-
-/** A port nobody listens on right now. */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 
 export function testConfig (overrides: Partial<Static<typeof EmbeddedSettings>> = {}): EmbeddedConfig {
