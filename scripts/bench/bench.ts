@@ -15,8 +15,8 @@ import { createDocumentClient, createDynamoDBClient, createS3Client } from '../.
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { ensureTable } from '../../aws/provision.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '../../embedded/config.ts'
-import type { FileMetadata } from '../../shared/file-record.ts'
-import { freePort } from '../../test/helpers/stack.ts'
+import { freePort } from '../lib/free-port.ts'
+import { putUpload, requestUpload, uploadThroughApi, VerdictTimeoutError, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
 import { generateCsv } from './generate-csv.ts'
 
 const run = promisify(execFile)
@@ -146,42 +146,37 @@ async function pipeline (): Promise<void> {
   const stack = await startEmbeddedStack(config, { output: 'ignore' })
   const app = await buildApp({ config })
   const api = await app.listen({ host: '127.0.0.1', port: 0 })
-  const ticket = async (filename: string) => (await (await fetch(`${api}/uploads`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename })
-  })).json() as { uploadUrl: string }).uploadUrl
 
   const largest = Math.max(...sizes)
-  const url = await ticket('large.csv')
-  await fetch(url, { method: 'PUT', body: await openAsBlob(join(workDir, `bench-${largest}MB.csv`)) })
-  const putDone = performance.now()
-  for (;;) {
-    const res = await fetch(`${api}/files/large.csv`)
-    if (res.status === 200 && (await res.json() as FileMetadata).status !== 'processing') break
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
+  const putDone = await uploadThroughApi(api, 'large.csv', await openAsBlob(join(workDir, `bench-${largest}MB.csv`)))
+  await waitForVerdict(api, 'large.csv', { timeoutMs: 300_000, intervalMs: 10 })
   const largeLatency = (performance.now() - putDone) / 1000
 
+  // Tickets first, so the clock starts with the PUTs, all at once.
   const names = Array.from({ length: smallFiles }, (_, i) => `small-${i}.csv`)
-  const urls = await Promise.all(names.map(ticket))
+  const tickets = await Promise.all(names.map(name => requestUpload(api, name)))
   const putAt = new Map<string, number>()
   const seenAt = new Map<string, number>()
   const healthLatencies: number[] = []
   const started = performance.now()
-  await Promise.all(names.map(async (name, i) => {
+  await Promise.all(tickets.map(async (ticket, i) => {
     const body = 'id,value,label\n' + Array.from({ length: 50 + i }, (_, r) => `${r},${r * 3},"row ${r}"`).join('\n') + '\n'
-    await fetch(urls[i]!, { method: 'PUT', body })
-    putAt.set(name, performance.now())
+    putAt.set(ticket.filename, await putUpload(ticket, body))
   }))
-  while (seenAt.size < names.length && performance.now() - started < 300_000) {
-    const t0 = performance.now()
-    await fetch(`${api}/health`)
-    healthLatencies.push(performance.now() - t0)
-    const page = await (await fetch(`${api}/files?limit=1000`)).json() as { items: FileMetadata[] }
-    for (const item of page.items) {
-      if (item.status !== 'processing' && putAt.has(item.filename) && !seenAt.has(item.filename)) seenAt.set(item.filename, performance.now())
+  // One listing poll for all the files, and /health sampled meanwhile, as a user of the API would see it.
+  const watching = new AbortController()
+  const health = (async () => {
+    while (!watching.signal.aborted) {
+      const t0 = performance.now()
+      await fetch(`${api}/health`)
+      healthLatencies.push(performance.now() - t0)
+      await new Promise(resolve => setTimeout(resolve, 20))
     }
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+  })()
+  await waitForVerdicts(api, names, { timeoutMs: 300_000, intervalMs: 20, onVerdict: file => seenAt.set(file.filename, performance.now()) })
+    .catch((err: unknown) => { if (err instanceof VerdictTimeoutError) console.error(err.message); else throw err })
+    .finally(() => watching.abort())
+  await health
   const latencies = names.filter(n => seenAt.has(n)).map(n => seenAt.get(n)! - putAt.get(n)!)
   const total = (Math.max(...seenAt.values()) - started) / 1000
   await app.close()
