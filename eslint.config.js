@@ -53,5 +53,9 @@ export default [
   boundary(['embedded/**'], {
     folders: ['lambda', 'scripts', 'test'],
     why: 'embedded/ runs the deployed handler by its module path, as Lambda would, never by import'
+  }),
+  boundary(['scripts/**'], {
+    folders: ['test'],
+    why: 'scripts/ are the product\'s tools: what they share with the tests lives in scripts/lib/'
   })
 ]

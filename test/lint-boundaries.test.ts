@@ -35,3 +35,9 @@ t.test('aws/ adapters do not reach up into their callers', async t => {
   t.match(await violations('aws/probe.ts', importing('../api/services.ts')), [/no import from api\//])
   t.match(await violations('aws/probe.ts', importing('fastify')), [/no fastify/])
 })
+
+t.test('scripts/ (the bench included) never import the tests\' helpers', async t => {
+  t.match(await violations('scripts/bench/probe.ts', importing('../../test/helpers/stack.ts')), [/no import from test\//])
+  t.match(await violations('scripts/probe.ts', importing('../test/helpers/stack.ts')), [/no import from test\//])
+  t.same(await violations('scripts/bench/probe.ts', importing('../lib/free-port.ts')), [], 'scripts/lib/ is where they share code')
+})
