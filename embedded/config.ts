@@ -3,7 +3,7 @@ import Type, { type Static } from 'typebox'
 import { ApiSettings, deriveApi, type ApiConfig } from '../api/config.ts'
 import { Integer, readSettings, Text } from '../shared/config.ts'
 
-/** The one credential pair the embedded stack knows (LocalStack's convention, so its users' exports work). */
+/** The embedded stack's default credential pair (LocalStack's convention, so its users' exports work). */
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 
 /** Every variable the product reads: the embedded stack's, the API's and the core's. */
@@ -12,7 +12,9 @@ export const EmbeddedSettings = Type.Object({
   stack: Type.Optional(Type.Enum(['embedded', 'external'], { description: 'embedded: `npm start` starts the local S3/DynamoDB emulators; external: it uses AWS_ENDPOINT_URL or real AWS.' })),
   embeddedPort: Integer(0, 65535, 4566, 'Port of the embedded S3 + DynamoDB endpoint.'),
   dataDir: Text('.data', 'Where the embedded stack keeps its S3 objects and DynamoDB tables.'),
-  lambdaConcurrency: Integer(1, 64, 2, 'How many files the embedded stack processes at once (one worker process each).')
+  lambdaConcurrency: Integer(1, 64, 2, 'How many files the embedded stack processes at once (one worker process each).'),
+  embeddedAccessKeyId: Text(EMBEDDED_CREDENTIALS.accessKeyId, 'Access key id the embedded S3 and DynamoDB accept (the only one; requests signed with another are refused).'),
+  embeddedSecretAccessKey: Text(EMBEDDED_CREDENTIALS.secretAccessKey, 'Secret access key that goes with EMBEDDED_ACCESS_KEY_ID.')
 })
 
 export type EmbeddedConfig = ApiConfig & Omit<Static<typeof EmbeddedSettings>, keyof Static<typeof ApiSettings>> & {
@@ -33,7 +35,7 @@ export function loadEmbeddedConfig (env: NodeJS.ProcessEnv = process.env, overri
     ...api,
     stack,
     awsEndpoint,
-    credentials: EMBEDDED_CREDENTIALS,
+    credentials: { accessKeyId: settings.embeddedAccessKeyId, secretAccessKey: settings.embeddedSecretAccessKey },
     s3PublicEndpoint: settings.s3PublicEndpoint ?? awsEndpoint
   })
 }

@@ -4,17 +4,16 @@ import { MetadataTable } from '../aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../aws/provision.ts'
 import { reconcile, type ReconcileResult } from '../aws/reconcile.ts'
 import { PROCESSOR, processorEnvironment } from '../infra/pipeline.ts'
-import { encodeEventKey } from '../shared/s3-event-key.ts'
 import { objectCreatedEvent } from '../shared/s3-events.ts'
-import { startAwsEmulator, type AwsEmulator, type RawS3Event } from './aws-emulator.ts'
-import { variableName } from '../shared/config.ts'
+import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts'
+import { variableName, type Credentials } from '../shared/config.ts'
 import { EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
 import { lockDataDir } from './data-lock.ts'
 import { writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 
 export type StackConfig = Pick<EmbeddedConfig, 'awsRegion' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
-'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'corsOrigins' | 'logLevel'>
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'corsOrigins' | 'logLevel'> & Partial<Pick<EmbeddedConfig, 'credentials'>>
 
 export interface EmbeddedStack {
   /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */
@@ -33,6 +32,7 @@ export type RuntimeOptions = Partial<Pick<LambdaRuntimeOptions, 'handlerModule' 
 /** Starts the stack; fails with a clear error when the port or the data directory is already in use. */
 export async function startEmbeddedStack (config: StackConfig, runtimeOptions: RuntimeOptions = {}): Promise<EmbeddedStack> {
   const release = lockDataDir(config.dataDir)
+  const credentials = config.credentials ?? EMBEDDED_CREDENTIALS
   let runtime: LambdaRuntime | undefined
   let emulator: AwsEmulator | undefined
   let closing = false
@@ -42,12 +42,14 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       port: config.embeddedPort,
       dataDir: config.dataDir,
       buckets: [config.bucketName],
+      region: config.awsRegion,
+      credentials,
       corsOrigins: config.corsOrigins,
       // Once closing, new events are left to the next start's catch-up.
-      onS3Event: event => { if (!closing) runtime?.invoke(asDelivered(event, config.awsRegion)) }
+      onS3Event: event => { if (!closing) runtime?.invoke(event) }
     })
     const endpoint = emulator.endpoint
-    const clientConfig = { awsRegion: config.awsRegion, awsEndpoint: endpoint, credentials: EMBEDDED_CREDENTIALS }
+    const clientConfig = { awsRegion: config.awsRegion, awsEndpoint: endpoint, credentials }
     const s3 = createS3Client(clientConfig)
     await ensureBucket(s3, config.bucketName)
     await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
@@ -55,7 +57,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     const { onFailure, ...options } = runtimeOptions
     runtime = new LambdaRuntime({
       concurrency: config.lambdaConcurrency,
-      env: () => lambdaEnvironment(config, endpoint),
+      env: () => lambdaEnvironment(config, endpoint, credentials),
       onFailure: (event, error) => {
         writeDeadLetter(config.dataDir, event, error)
         onFailure?.(event, error)
@@ -100,31 +102,16 @@ const NOT_FOR_WORKERS = new Set([
  * The environment Lambda would give the function, pointed at the embedded endpoint: the deployed processor's
  * variables and the runtime's own; of this process's, only what is not a setting or a credential.
  */
-function lambdaEnvironment (config: StackConfig, endpoint: string): NodeJS.ProcessEnv {
+function lambdaEnvironment (config: StackConfig, endpoint: string, credentials: Credentials): NodeJS.ProcessEnv {
   return {
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_FOR_WORKERS.has(name))),
     ...processorEnvironment(config),
     AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_REGION: config.awsRegion,
     AWS_LAMBDA_FUNCTION_NAME: PROCESSOR.functionName,
     // The parent process has printed the SDK's Node-version notice already.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
-  }
-}
-
-/** Makes s3rver's event look like the one S3 delivers: URL-encoded keys, a proper ARN, the configured region. */
-export function asDelivered (event: RawS3Event, region: string): RawS3Event {
-  return {
-    Records: event.Records.map(record => ({
-      ...record,
-      awsRegion: region,
-      s3: {
-        ...record.s3,
-        bucket: { ...record.s3.bucket, arn: `arn:aws:s3:::${record.s3.bucket.name}` },
-        object: { ...record.s3.object, key: encodeEventKey(record.s3.object.key) }
-      }
-    }))
   }
 }
