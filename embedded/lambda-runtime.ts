@@ -2,22 +2,18 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { extname } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { bundleLambdaCode, type LambdaCode } from './lambda-bundle.ts'
 
 /** One invocation as sent to a worker; `requestId` is the context's awsRequestId. */
 export interface Invocation { id: number, requestId: string, event: unknown }
 export interface InvocationResult { id: number, ok: boolean, error?: string }
 
-const EXTENSION = extname(fileURLToPath(import.meta.url))
-const WORKER_PATH = fileURLToPath(new URL(`./lambda-worker${EXTENSION}`, import.meta.url))
-/** The product's own handler, the default function this runtime hosts. */
-export const HANDLER_MODULE = new URL(`../lambda/handler${EXTENSION}`, import.meta.url).href
-
 export interface LambdaRuntimeOptions {
-  /** URL or path of the module exporting `handler`. */
+  /** URL of a JavaScript module exporting `handler`; by default the product's handler, bundled as it is deployed. */
   handlerModule?: string
-  /** Most invocations running at once; each runs in its own child process. */
+  /** Folder the workers' code is bundled into by `start()`. */
+  codeDir: string
+  /** Most invocations running at once; each runs in its own child process, all started by `start()`. */
   concurrency: number
   /** Environment of the child processes, read when one starts. */
   env: () => NodeJS.ProcessEnv
@@ -30,28 +26,36 @@ export interface LambdaRuntimeOptions {
 }
 
 interface Job { event: unknown, attempt: number }
-interface Worker { child: ChildProcess, job?: Job, settle?: (result: InvocationResult) => void }
+interface Worker { child: ChildProcess, ready: boolean, job?: Job, settle?: (result: InvocationResult) => void }
 
 export class LambdaRuntime {
-  readonly #options: Required<LambdaRuntimeOptions>
+  readonly #options: Required<Omit<LambdaRuntimeOptions, 'handlerModule'>> & Pick<LambdaRuntimeOptions, 'handlerModule'>
   readonly #queue: Job[] = []
-  readonly #workers = new Set<Worker>()
   /** Every child process, ready or still loading the handler. */
-  readonly #children = new Set<ChildProcess>()
+  readonly #workers = new Set<Worker>()
   readonly #retryTimers = new Set<NodeJS.Timeout>()
-  #starting = 0
+  #code: LambdaCode | undefined
   #nextId = 1
   #closed = false
   #idleWaiters: Array<() => void> = []
 
   constructor (options: LambdaRuntimeOptions) {
     this.#options = {
-      handlerModule: HANDLER_MODULE,
       retryDelaysMs: [1000, 2000],
       output: 'inherit',
       onFailure: () => {},
       ...options
     }
+  }
+
+  /**
+   * Bundles the workers' code and starts `concurrency` workers; resolves once each has loaded the handler or failed
+   * to (that failure is charged to the next invocation, as Lambda reports an init error). Invocations wait until then.
+   */
+  async start (): Promise<void> {
+    this.#code = await bundleLambdaCode(this.#options.codeDir, this.#options.handlerModule)
+    if (this.#closed) return
+    await Promise.all(Array.from({ length: this.#options.concurrency - this.#workers.size }, () => this.#spawn()))
   }
 
   /** Queues one asynchronous invocation with `event`. */
@@ -76,7 +80,7 @@ export class LambdaRuntime {
     const busy = [...this.#workers].filter(w => w.job !== undefined)
     const deadline = new Promise(resolve => setTimeout(resolve, graceMs).unref())
     await Promise.race([Promise.all(busy.map(w => once(w.child, 'message'))), deadline])
-    await Promise.all([...this.#children].map(async child => {
+    await Promise.all([...this.#workers].map(async ({ child }) => {
       const exited = once(child, 'exit')
       child.kill()
       await exited
@@ -86,47 +90,54 @@ export class LambdaRuntime {
 
   #pump (): void {
     while (this.#queue.length > 0 && !this.#closed) {
-      const worker = [...this.#workers].find(w => w.job === undefined)
-      if (worker !== undefined) {
-        this.#run(worker, this.#queue.shift()!)
-      } else if (this.#workers.size + this.#starting < this.#options.concurrency) {
-        this.#spawn()
-        return
-      } else {
-        return
+      const worker = [...this.#workers].find(w => w.ready && w.job === undefined)
+      if (worker === undefined) {
+        // Workers lost while idle or while loading the handler are replaced when there is work for them.
+        if (this.#code !== undefined && this.#workers.size < this.#options.concurrency) this.#spawn()
+        break
       }
+      this.#run(worker, this.#queue.shift()!)
     }
     this.#notifyIdle()
   }
 
-  #spawn (): void {
-    this.#starting++
+  /** Starts one worker; resolves once it is ready for work or has exited. */
+  async #spawn (): Promise<void> {
     const output = this.#options.output
-    const child = fork(WORKER_PATH, [], {
-      env: { ...this.#options.env(), LAMBDA_HANDLER_MODULE: this.#options.handlerModule },
-      stdio: [output === 'inherit' ? 'inherit' : 'ignore', output, output, 'ipc']
+    const child = fork(this.#code!.worker, [], {
+      env: { ...this.#options.env(), LAMBDA_HANDLER_MODULE: this.#code!.handlerModule },
+      // Plain Node running bundled JavaScript, as on Lambda: none of this process's loaders (tsx).
+      execArgv: [],
+      stdio: ['ignore', output, output, 'ipc']
     })
-    const worker: Worker = { child }
-    this.#children.add(child)
-    child.once('message', () => {
-      this.#starting--
-      this.#workers.add(worker)
-      child.on('message', (result: InvocationResult) => worker.settle?.(result))
-      this.#pump()
+    const worker: Worker = { child, ready: false }
+    this.#workers.add(worker)
+    await new Promise<void>(resolve => {
+      child.once('message', () => {
+        worker.ready = true
+        child.on('message', (result: InvocationResult) => worker.settle?.(result))
+        resolve()
+        this.#pump()
+      })
+      child.once('exit', (code, signal) => {
+        resolve()
+        this.#exited(worker, `the handler's process exited (code ${code}, signal ${signal})`)
+      })
     })
-    child.once('exit', (code, signal) => {
-      this.#children.delete(child)
-      const error = `the handler's process exited (code ${code}, signal ${signal})`
-      if (this.#workers.delete(worker)) {
-        worker.settle?.({ id: 0, ok: false, error })
-      } else {
-        // It died while loading the handler: count that against the next job, so a broken handler cannot spin.
-        this.#starting--
-        const job = this.#queue.shift()
-        if (job !== undefined) this.#failed(job, `the handler could not be loaded: ${error}`)
-      }
-      if (!this.#closed) this.#pump()
-    })
+  }
+
+  #exited (worker: Worker, error: string): void {
+    this.#workers.delete(worker)
+    if (!worker.ready) {
+      // It died while loading the handler: count that against the next job, so a broken handler cannot spin.
+      const job = this.#queue.shift()
+      if (job !== undefined) this.#failed(job, `the handler could not be loaded: ${error}`)
+    } else if (worker.job !== undefined) {
+      // It loaded once, so a replacement will too: start it now, warm for the next event or the retry.
+      if (!this.#closed) this.#spawn()
+      worker.settle!({ id: 0, ok: false, error })
+    }
+    this.#pump()
   }
 
   #run (worker: Worker, job: Job): void {

@@ -1,4 +1,5 @@
 // The embedded AWS stack: emulators on one port, bucket and table provisioned, S3 events delivered to the handler.
+import { join } from 'node:path'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
 import { MetadataTable } from '../aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../aws/provision.ts'
@@ -51,11 +52,10 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     const endpoint = emulator.endpoint
     const clientConfig = { awsRegion: config.awsRegion, awsEndpoint: endpoint, credentials }
     const s3 = createS3Client(clientConfig)
-    await ensureBucket(s3, config.bucketName)
-    await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
 
     const { onFailure, ...options } = runtimeOptions
     runtime = new LambdaRuntime({
+      codeDir: join(config.dataDir, 'lambda'),
       concurrency: config.lambdaConcurrency,
       env: () => lambdaEnvironment(config, endpoint, credentials),
       onFailure: (event, error) => {
@@ -65,6 +65,14 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       ...options
     })
     const started = runtime
+    // Resolving means ready: every worker has loaded the handler, so the first upload does not wait for one.
+    await Promise.all([
+      started.start(),
+      (async () => {
+        await ensureBucket(s3, config.bucketName)
+        await ensureTable(createDynamoDBClient(clientConfig), config.tableName)
+      })()
+    ])
     const running = emulator
     const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
     const caughtUp = reconcile({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }, {
@@ -86,6 +94,8 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       }
     }
   } catch (err) {
+    closing = true
+    await runtime?.close(0)
     await emulator?.close()
     release()
     throw err

@@ -25,10 +25,12 @@ function calls (dir: string): Array<{ pid: number, event: { n: number }, start: 
   return readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n').map(line => JSON.parse(line))
 }
 
-function runtimeFor (t: Test, body: string, options: Partial<LambdaRuntimeOptions> = {}) {
+/** A runtime of two workers running `body`, started: every worker has loaded the handler. */
+async function runtimeFor (t: Test, body: string, options: Partial<LambdaRuntimeOptions> = {}) {
   const dir = t.testdir()
   const runtime = new LambdaRuntime({
     handlerModule: writeHandler(dir, body),
+    codeDir: join(dir, 'code'),
     concurrency: 2,
     env: () => process.env,
     output: 'ignore',
@@ -36,11 +38,12 @@ function runtimeFor (t: Test, body: string, options: Partial<LambdaRuntimeOption
     ...options
   })
   t.teardown(() => runtime.close(1000))
+  await runtime.start()
   return { dir, runtime }
 }
 
 t.test('runs every invocation, at most `concurrency` at once, each in a child process', async t => {
-  const { dir, runtime } = runtimeFor(t, `
+  const { dir, runtime } = await runtimeFor(t, `
     await new Promise(resolve => setTimeout(resolve, 100))
     appendFileSync(CALLS + '.end', Date.now() + '\\n')`)
   for (let n = 0; n < 6; n++) runtime.invoke({ n })
@@ -57,7 +60,7 @@ t.test('runs every invocation, at most `concurrency` at once, each in a child pr
 
 t.test('a failing invocation is retried twice, then reported', async t => {
   const failures: Array<{ event: unknown, error: string }> = []
-  const { dir, runtime } = runtimeFor(t, 'throw new Error("DynamoDB unreachable")', {
+  const { dir, runtime } = await runtimeFor(t, 'throw new Error("DynamoDB unreachable")', {
     onFailure: (event, error) => failures.push({ event, error })
   })
   runtime.invoke({ n: 7 })
@@ -68,7 +71,7 @@ t.test('a failing invocation is retried twice, then reported', async t => {
 
 t.test('an invocation that succeeds on retry is not reported', async t => {
   const failures: unknown[] = []
-  const { dir, runtime } = runtimeFor(t, `
+  const { dir, runtime } = await runtimeFor(t, `
     if (readFileSync(CALLS, 'utf8').trim().split('\\n').length < 2) throw new Error('flaky')`,
   { onFailure: event => failures.push(event) })
   runtime.invoke({ n: 1 })
@@ -79,7 +82,7 @@ t.test('an invocation that succeeds on retry is not reported', async t => {
 
 t.test('a crashed child process is replaced and the invocation retried', async t => {
   const failures: unknown[] = []
-  const { dir, runtime } = runtimeFor(t, 'if (event.n === 1) process.exit(3)', { onFailure: event => failures.push(event) })
+  const { dir, runtime } = await runtimeFor(t, 'if (event.n === 1) process.exit(3)', { onFailure: event => failures.push(event) })
   runtime.invoke({ n: 1 })
   runtime.invoke({ n: 2 })
   await runtime.idle()
@@ -93,6 +96,7 @@ t.test('a handler that cannot be loaded uses up attempts instead of spinning', a
   const dir = t.testdir({ 'broken.mjs': 'throw new Error("syntax is fine, import fails")' })
   const runtime = new LambdaRuntime({
     handlerModule: pathToFileURL(join(dir, 'broken.mjs')).href,
+    codeDir: join(dir, 'code'),
     concurrency: 1,
     env: () => process.env,
     output: 'ignore',
@@ -100,6 +104,7 @@ t.test('a handler that cannot be loaded uses up attempts instead of spinning', a
     onFailure: (_event, error) => failures.push(error)
   })
   t.teardown(() => runtime.close(1000))
+  await runtime.start()
   runtime.invoke({ n: 1 })
   await runtime.idle()
   t.equal(failures.length, 1)
@@ -107,7 +112,7 @@ t.test('a handler that cannot be loaded uses up attempts instead of spinning', a
 })
 
 t.test('close lets a running invocation finish and refuses new ones', async t => {
-  const { dir, runtime } = runtimeFor(t, `
+  const { dir, runtime } = await runtimeFor(t, `
     await new Promise(resolve => setTimeout(resolve, 300))
     appendFileSync(CALLS + '.done', 'finished')`)
   runtime.invoke({ n: 1 })
