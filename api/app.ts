@@ -7,8 +7,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { FileMetadata } from '../shared/file-record.ts'
 import { LOG_FORMAT } from '../shared/logger.ts'
 import type { ApiConfig } from './config.ts'
-import { installProblemHandlers, Problem } from './problem.ts'
+import { clientErrorHandler, frameworkProblem, installProblemHandlers, Problem } from './problem.ts'
 import { createServices, type ApiServices } from './services.ts'
+import { validatorCompiler } from './validation.ts'
 import files from './routes/files.ts'
 import health from './routes/health.ts'
 import uploads from './routes/uploads.ts'
@@ -47,13 +48,27 @@ class QuietRequests extends LogController {
 
 /** Largest JSON request body; the API's requests are a few hundred bytes. */
 const BODY_LIMIT = 16 * 1024
+/** Longest path parameter: an S3 key is at most 1,024 bytes, 3 KiB once every byte is percent-encoded. */
+const MAX_PARAM_LENGTH = 3 * 1024
+/** A whole request (headers and a body of at most 16 KiB) must arrive within this; a trickled one gets 408. */
+const REQUEST_TIMEOUT_MS = 10_000
+/** A connection on which nothing moves for this long is closed, whatever it is waiting for. */
+const CONNECTION_TIMEOUT_MS = 30_000
 
 export async function buildApp ({ config, services = createServices(config), log = false, swaggerUiDir }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: log ? { ...LOG_FORMAT, level: config.logLevel } : false,
     logController: new QuietRequests(),
-    bodyLimit: BODY_LIMIT
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    // Node checks the timeouts above every 30 s by default, which would let a slow request run for 40.
+    http: { headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
 
   app.addSchema(FileMetadata)
   app.addSchema(Problem)

@@ -1,5 +1,6 @@
 // RFC 9457 problem details: the one JSON body of every 4xx and 5xx answer, and the error handler that builds it.
 import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Type from 'typebox'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DependencyUnavailableError, InvalidCursorError } from '../shared/errors.ts'
@@ -38,6 +39,12 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid-request'
 }
 
+// What the router refuses before any route runs: its code, and a detail that does not echo a long path back.
+const ROUTER_PROBLEMS: Record<string, [code: string, detail: string]> = {
+  FST_ERR_BAD_URL: ['invalid-url', 'The path is not valid percent-encoded UTF-8; encode the filename with encodeURIComponent.'],
+  FST_ERR_MAX_PARAM_LENGTH: ['uri-too-long', 'The filename in the path is longer than any S3 key can be (1,024 bytes).']
+}
+
 export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: HttpProblem): FastifyReply {
   return reply.code(problem.statusCode).type('application/problem+json').send({
     type: 'about:blank',
@@ -49,6 +56,39 @@ export function sendProblem (reply: FastifyReply, request: FastifyRequest, probl
     requestId: request.id,
     ...problem.extensions
   })
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route runs (a URL that does not decode, a
+ * path parameter over maxParamLength) goes through the same mapping as every other error.
+ */
+export function frameworkProblem (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const known = ROUTER_PROBLEMS[error.code]
+  sendProblem(reply, request, known === undefined ? toProblem(error, request) : new HttpProblem(error.statusCode ?? 400, ...known))
+}
+
+/**
+ * The Node server's 'clientError' (Fastify's `clientErrorHandler`): a request that never became one (headers over
+ * the size limit, too slow to arrive, not HTTP) still gets problem details, written to the socket, which is then
+ * closed. There is no request yet, so no `instance` or `requestId`.
+ */
+export function clientErrorHandler (this: FastifyInstance, error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'request-timeout', 'The request did not arrive in time; send it again, all at once.']
+    : error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers-too-large', 'The request headers are larger than the server accepts (16 KiB).']
+      : [400, 'bad-request', 'The request is not valid HTTP/1.1.']
+  this.log.debug({ err: error }, `client error: ${code}`)
+  const title = STATUS_CODES[status] ?? 'Error'
+  const body = JSON.stringify({ type: 'about:blank', title, status, code, detail })
+  // Node's own rule: write only when no response to this connection has started.
+  const response = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (socket.writable && response?.headersSent !== true) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /** Installs the single error handler and the not-found handler. */

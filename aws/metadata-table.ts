@@ -143,7 +143,8 @@ function decodeCursor (cursor: string): Record<string, string> {
     parts = undefined
   }
   const [filename, uploadTimestamp] = Array.isArray(parts) && parts.length === 2 ? parts : []
-  if (typeof filename !== 'string' || typeof uploadTimestamp !== 'string') {
+  // DynamoDB refuses an empty key attribute with a ValidationException: that is the caller's mistake, not ours.
+  if (typeof filename !== 'string' || typeof uploadTimestamp !== 'string' || filename === '' || Number.isNaN(Date.parse(uploadTimestamp))) {
     throw new InvalidCursorError('the cursor does not decode to a key of the listing index')
   }
   return { filename, upload_timestamp: uploadTimestamp, listing: LISTING_PARTITION }
