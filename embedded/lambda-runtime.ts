@@ -71,15 +71,18 @@ export class LambdaRuntime {
     await new Promise<void>(resolve => this.#idleWaiters.push(resolve))
   }
 
-  /** Stops taking work, lets running invocations finish (up to `graceMs`), then stops the child processes. */
+  /**
+   * Stops taking work, lets running invocations finish (up to `graceMs`), then stops the child processes.
+   * An invocation whose process has died is over: it does not hold the stop.
+   */
   async close (graceMs = 10_000): Promise<void> {
     this.#closed = true
     this.#queue.length = 0
     for (const timer of this.#retryTimers) clearTimeout(timer)
     this.#retryTimers.clear()
-    const busy = [...this.#workers].filter(w => w.job !== undefined)
-    const deadline = new Promise(resolve => setTimeout(resolve, graceMs).unref())
-    await Promise.race([Promise.all(busy.map(w => once(w.child, 'message'))), deadline])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.idle(), new Promise(resolve => { timer = setTimeout(resolve, graceMs) })])
+    clearTimeout(timer)
     await Promise.all([...this.#workers].map(async ({ child }) => {
       const exited = once(child, 'exit')
       child.kill()
@@ -108,6 +111,8 @@ export class LambdaRuntime {
       env: { ...this.#options.env(), LAMBDA_HANDLER_MODULE: this.#code!.handlerModule },
       // Plain Node running bundled JavaScript, as on Lambda: none of this process's loaders (tsx).
       execArgv: [],
+      // Its own process group: a terminal's Ctrl-C goes to the runtime, which drains, not to a handler mid-file.
+      detached: true,
       stdio: ['ignore', output, output, 'ipc']
     })
     const worker: Worker = { child, ready: false }

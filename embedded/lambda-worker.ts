@@ -1,6 +1,10 @@
 // One Lambda execution environment: a child process that loads the handler once and runs invocations sent over IPC.
 import type { Invocation, InvocationResult } from './lambda-runtime.ts'
 
+// Started in its own process group (a terminal's Ctrl-C is for the runtime, which drains), it must not outlive the
+// runtime: when the parent exits or is killed, the channel closes and so does this process, mid-invocation or not.
+process.on('disconnect', () => process.exit(0))
+
 type Handler = (event: unknown, context: { awsRequestId: string, functionName: string }) => Promise<unknown>
 const { handler } = await import(process.env.LAMBDA_HANDLER_MODULE!) as { handler: Handler }
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'embedded'

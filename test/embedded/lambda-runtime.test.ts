@@ -1,10 +1,14 @@
-// The embedded Lambda runtime with small handler modules written for the test: concurrency, retries, crashes.
+// The embedded Lambda runtime with small handler modules written for the test: concurrency, retries, crashes, signals.
 import t, { type Test } from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { LambdaRuntime, type LambdaRuntimeOptions } from '../../embedded/lambda-runtime.ts'
 import { waitFor } from '../helpers/stack.ts'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Writes a handler module that logs each call to calls.log, then runs `body` (CALLS names the log's path). */
 function writeHandler (dir: string, body: string): string {
@@ -120,4 +124,82 @@ t.test('close lets a running invocation finish and refuses new ones', async t =>
   await runtime.close()
   t.equal(readFileSync(join(dir, 'calls.log.done'), 'utf8'), 'finished')
   t.throws(() => runtime.invoke({ n: 2 }), /closed/)
+})
+
+/**
+ * `npm start` in a terminal, reduced to the runtime: a process in its own process group (as a shell puts a job) that
+ * starts a one-worker runtime on `handler.mjs`, invokes it once, and on SIGINT closes the runtime, then exits 0.
+ */
+function startInTerminal (t: Test, dir: string, body: string): ChildProcess {
+  writeHandler(dir, body)
+  writeFileSync(join(dir, 'runtime.mjs'), `
+import { LambdaRuntime } from ${JSON.stringify(new URL('../../embedded/lambda-runtime.ts', import.meta.url).href)}
+const runtime = new LambdaRuntime({
+  handlerModule: ${JSON.stringify(pathToFileURL(join(dir, 'handler.mjs')).href)},
+  codeDir: ${JSON.stringify(join(dir, 'code'))},
+  concurrency: 1,
+  env: () => process.env,
+  output: 'inherit'
+})
+process.once('SIGINT', async () => {
+  await runtime.close()
+  process.exit(0)
+})
+await runtime.start()
+runtime.invoke({ n: 1 })`)
+  const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'runtime.mjs')], { cwd: ROOT, detached: true, stdio: 'inherit' })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  return child
+}
+
+/** The pid of the worker running the invocation, once it has started. */
+async function invocationStarted (t: Test, dir: string): Promise<number> {
+  const [call] = await waitFor(async () => calls(dir).length > 0 ? calls(dir) : undefined, 20_000, 'the invocation to start')
+  t.teardown(() => { if (running(call!.pid)) process.kill(call!.pid, 'SIGKILL') })
+  return call!.pid
+}
+
+/** Whether `pid` is a live process; a zombie (dead, not yet reaped by an init that may never reap it) is not. */
+function running (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : ''
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+}
+
+async function exitWithin (child: ChildProcess, ms: number): Promise<number | null> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
+  const [code] = await once(child, 'exit') as [number | null]
+  clearTimeout(timer)
+  return code
+}
+
+t.test('Ctrl-C (SIGINT to the process group) lets the running invocation finish, then stops at once', async t => {
+  const dir = t.testdir()
+  const child = startInTerminal(t, dir, `
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    appendFileSync(CALLS + '.done', 'finished')`)
+  const worker = await invocationStarted(t, dir)
+  const signalled = performance.now()
+  process.kill(-child.pid!, 'SIGINT')
+  const code = await exitWithin(child, 20_000)
+  const stoppedMs = performance.now() - signalled
+  const done = join(dir, 'calls.log.done')
+  t.equal(existsSync(done) ? readFileSync(done, 'utf8') : 'not finished', 'finished', 'the worker did not get the SIGINT: the file was finished')
+  t.equal(code, 0, 'closed cleanly')
+  t.ok(stoppedMs < 5000, `stopped ${Math.round(stoppedMs)} ms after Ctrl-C, the 1 s invocation included (the grace is 10 s)`)
+  t.notOk(running(worker), 'the worker is gone')
+})
+
+t.test('a worker does not outlive its parent: when the runtime\'s process is killed, so is the worker', async t => {
+  const dir = t.testdir()
+  const child = startInTerminal(t, dir, 'await new Promise(() => setInterval(() => {}, 1000))')
+  const worker = await invocationStarted(t, dir)
+  process.kill(child.pid!, 'SIGKILL')
+  await exitWithin(child, 20_000)
+  await waitFor(async () => running(worker) ? undefined : true, 5_000, `worker ${worker} to exit after its parent`)
+  t.pass(`worker ${worker} exited with its parent`)
 })
