@@ -17,6 +17,7 @@ import { ensureTable } from '../../aws/provision.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '../../embedded/config.ts'
 import { freePort } from '../lib/free-port.ts'
 import { putUpload, requestUpload, uploadThroughApi, VerdictTimeoutError, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
+import { coldStart } from './cold-start.ts'
 import { generateCsv } from './generate-csv.ts'
 
 const run = promisify(execFile)
@@ -243,4 +244,6 @@ console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.ve
 await extraction()
 await pipeline()
 await apiLoad()
+const cold = await coldStart()
+table('Cold start: `npm start` in a fresh DATA_DIR, a small file uploaded at its banner (median of 3 runs)', ['process start → banner', 'first file: PUT → processed', 'second file (warm): PUT → processed'], [[cold.banner, cold.cold, cold.warm].map(s => `${s.toFixed(2)} s`)])
 for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
