@@ -5,33 +5,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type BuildOptions } from 'esbuild'
 import { zipSync } from 'fflate'
+import { BUNDLE_OPTIONS } from '../infra/bundle.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-
-/** Lets the CommonJS dependencies inside an ES module bundle find `require`, `__dirname` and `__filename`. */
-const COMMONJS_SHIM = [
-  "import { createRequire as __createRequire } from 'node:module';",
-  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-  "import { dirname as __pathDirname } from 'node:path';",
-  'const require = __createRequire(import.meta.url);',
-  'const __filename = __fileURLToPath(import.meta.url);',
-  'const __dirname = __pathDirname(__filename);'
-].join('\n')
-
-const COMMON: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  // The oldest Node the product runs on; Lambda runs nodejs22.x.
-  target: 'node20.19',
-  minify: true,
-  keepNames: true,
-  sourcemap: 'linked',
-  sourcesContent: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-  banner: { js: COMMONJS_SHIM }
-}
 
 export interface Artifacts {
   /** Directory holding the processor's `index.mjs` (handler `index.handler`). */
@@ -58,7 +34,7 @@ export async function buildAll (outDir = join(ROOT, 'dist')): Promise<Artifacts>
 export async function buildProcessor (outDir: string): Promise<Pick<Artifacts, 'processorDir' | 'processorZip'>> {
   const processorDir = join(outDir, 'processor')
   await rm(processorDir, { recursive: true, force: true })
-  await build({ ...COMMON, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(processorDir, 'index.mjs') })
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(processorDir, 'index.mjs') })
   const processorZip = join(outDir, 'processor.zip')
   await writeFile(processorZip, await zipDirectory(processorDir, ['index.mjs', 'index.mjs.map']))
   return { processorDir, processorZip }
@@ -67,7 +43,7 @@ export async function buildProcessor (outDir: string): Promise<Pick<Artifacts, '
 /** The API as a Lambda function (behind a function URL), with Swagger UI's assets beside it. */
 export async function buildApiFunction (outDir: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true })
-  await build({ ...COMMON, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(outDir, 'index.mjs') })
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(outDir, 'index.mjs') })
   const swaggerUi = dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json'))
   // @fastify/swagger-ui reads its logo from `static/` beside its code, which is the bundle once bundled.
   await cp(join(swaggerUi, 'static'), join(outDir, 'static'), { recursive: true })
@@ -79,7 +55,7 @@ export const SERVER_ENTRY_POINTS = { server: 'server.mjs', provision: 'provision
 
 /** npm packages stay external and come from the image's production node_modules. */
 const SERVER_BUILD: BuildOptions = {
-  ...COMMON,
+  ...BUNDLE_OPTIONS,
   entryPoints: { server: join(ROOT, 'api/server.ts'), provision: join(ROOT, 'scripts/provision.ts') },
   outExtension: { '.js': '.mjs' },
   packages: 'external'
@@ -101,8 +77,8 @@ export async function serverPackageImports (): Promise<string[]> {
 export interface BundleContents { files: string[], packages: string[] }
 
 const BUNDLES = {
-  processor: { ...COMMON, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(ROOT, 'dist/check/processor.mjs') },
-  apiFunction: { ...COMMON, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(ROOT, 'dist/check/api.mjs') },
+  processor: { ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(ROOT, 'dist/check/processor.mjs') },
+  apiFunction: { ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(ROOT, 'dist/check/api.mjs') },
   server: { ...SERVER_BUILD, outdir: join(ROOT, 'dist/check/server') }
 } satisfies Record<string, BuildOptions>
 
