@@ -19,6 +19,26 @@ export const Issue = Type.Object({
   line: Type.Optional(Type.Integer({ description: 'First offending line of the file (1-based), where one applies.' }))
 }, { description: 'A problem found in the file.' })
 
+export const Encoding = Type.Enum(['utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'windows-1252'], {
+  description: 'How the text was encoded: UTF-8 (with a byte order mark or without), UTF-16 with a BOM, or Windows-1252 when bytes are not UTF-8.',
+  examples: ['utf-8']
+})
+
+export const Compression = Type.Union([Type.Literal('gzip'), Type.Null()], {
+  description: '`gzip` when the object was gzip-compressed (it was read decompressed), else null.',
+  examples: [null]
+})
+
+export const Dialect = Type.Object({
+  delimiter: Type.String({ description: 'The character between fields.', examples: [',', ';', '\t', '|'] }),
+  quote: Type.String({ description: 'The character that quotes a field.', examples: ['"'] }),
+  escape: Type.String({ description: 'What escapes a quote inside a quoted field: the quote itself (doubled) or a backslash.', examples: ['"'] }),
+  header: Type.Boolean({ description: 'Whether the first row names the columns; when not, columns are named column_1, column_2, … and the first row is counted.' }),
+  comment: Type.Union([Type.String(), Type.Null()], { description: 'The character that starts a comment line (skipped), or null.', examples: [null, '#'] }),
+  preamble_lines: Type.Integer({ minimum: 0, description: 'Lines skipped before the CSV itself: 1 for an Excel `sep=` line.' }),
+  decided_by: Type.String({ description: 'Why this dialect: the `sep=` line, the sniffed consistency of the first rows, or the default.', examples: ['sniffed: 98 of 100 rows have 5 fields'] })
+}, { description: 'How the file is written, detected from its first 64 KiB and then held for the whole file.' })
+
 export const FileMetadata = Type.Object({
   filename: Type.String({ description: 'The S3 object key of the file.', examples: ['example.csv'] }),
   upload_timestamp: Type.String({ format: 'date-time', description: 'When S3 received the object (ISO 8601, UTC).' }),
@@ -30,6 +50,9 @@ export const FileMetadata = Type.Object({
   column_count: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of columns in the header.' })),
   column_names: Type.Optional(Type.Array(Type.String(), { description: 'Column names from the header, in order.' })),
   warnings: Type.Optional(Type.Array(Issue, { description: 'Recoverable oddities found while processing.' })),
+  encoding: Type.Optional(Encoding),
+  compression: Type.Optional(Compression),
+  dialect: Type.Optional(Dialect),
   error: Type.Optional(Issue),
   processed_at: Type.Optional(Type.String({ format: 'date-time', description: 'When processing finished (ISO 8601, UTC).' })),
   etag: Type.String({ description: "The object's ETag, without quotes." })
@@ -45,6 +68,9 @@ export const FileMetadata = Type.Object({
     column_count: 5,
     column_names: ['id', 'name', 'age', 'city', 'date'],
     warnings: [],
+    encoding: 'utf-8',
+    compression: null,
+    dialect: { delimiter: ',', quote: '"', escape: '"', header: true, comment: null, preamble_lines: 0, decided_by: 'sniffed: 3 of 3 rows have 5 fields' },
     processed_at: '2026-11-24T10:30:45.120Z',
     etag: '0d8c5a2c3f0b0f4b2f9a8d4c6e1b7a90'
   }]
@@ -52,6 +78,9 @@ export const FileMetadata = Type.Object({
 
 export type FileMetadata = Static<typeof FileMetadata>
 export type Issue = Static<typeof Issue>
+export type Encoding = Static<typeof Encoding>
+export type Compression = Static<typeof Compression>
+export type Dialect = Static<typeof Dialect>
 
 /** What S3 says about the object whose event is being processed. */
 export interface UploadedObject {
