@@ -14,6 +14,6 @@ export function createProcessDeps (config: Config, logger: Logger): ProcessDeps 
     saveRecord: (record, orderingKey) => table.put(record, orderingKey),
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
     logger,
-    limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns }
+    limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, maxDecompressedBytes: config.maxDecompressedBytes }
   }
 }

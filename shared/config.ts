@@ -20,6 +20,7 @@ export const CoreSettings = Type.Object({
   tableName: Type.String({ pattern: '^[a-zA-Z0-9_.-]{3,255}$', default: 'MetadataTable', description: 'DynamoDB table holding the metadata.' }),
   maxRecordBytes: Integer(1024, 1024 ** 3, DEFAULT_LIMITS.maxRecordBytes, 'Largest CSV row, in characters, before a file fails with record-too-large.'),
   maxColumns: Integer(1, 1_000_000, DEFAULT_LIMITS.maxColumns, 'Most columns a header may have before a file fails with too-many-columns.'),
+  maxDecompressedBytes: Integer(1024, 1024 ** 5, DEFAULT_LIMITS.maxDecompressedBytes, 'Most bytes a gzip upload may inflate to before it fails with decompressed-too-large.'),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'Log level of the API and the handler.' })
 })
 
