@@ -14,7 +14,7 @@ import { writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 
 export type StackConfig = Pick<EmbeddedConfig, 'awsRegion' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
-'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'corsOrigins' | 'logLevel'> & Partial<Pick<EmbeddedConfig, 'credentials'>>
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'corsOrigins' | 'logLevel'> & Partial<Pick<EmbeddedConfig, 'credentials'>>
 
 export interface EmbeddedStack {
   /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */

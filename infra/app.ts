@@ -5,11 +5,12 @@ import { buildAll } from '../scripts/build.ts'
 import { CsvMetadataStack } from './stack.ts'
 
 // API_KEY, CORS_ORIGINS and the limits mean on AWS what they mean everywhere else; bad values stop the deploy here.
-const { apiKey, corsOrigins, maxRecordBytes, maxColumns } = loadApiConfig({
+const { apiKey, corsOrigins, maxRecordBytes, maxColumns, maxDecompressedBytes } = loadApiConfig({
   API_KEY: process.env.API_KEY,
   CORS_ORIGINS: process.env.CORS_ORIGINS,
   MAX_RECORD_BYTES: process.env.MAX_RECORD_BYTES,
-  MAX_COLUMNS: process.env.MAX_COLUMNS
+  MAX_COLUMNS: process.env.MAX_COLUMNS,
+  MAX_DECOMPRESSED_BYTES: process.env.MAX_DECOMPRESSED_BYTES
 })
 const { processorDir, apiFunctionDir } = await buildAll()
 
@@ -21,6 +22,7 @@ new CsvMetadataStack(app, 'CsvMetadataService', {
   ...(corsOrigins.length === 0 ? {} : { corsOrigins }),
   apiKey,
   maxRecordBytes,
-  maxColumns
+  maxColumns,
+  maxDecompressedBytes
 })
 app.synth()

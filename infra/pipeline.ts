@@ -27,12 +27,13 @@ export const PROCESSOR = {
 export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 15 } as const
 
 /** What the processor reads from its environment, as a function of the configuration it is deployed with. */
-export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'logLevel'>): Record<string, string> {
+export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'logLevel'>): Record<string, string> {
   return {
     BUCKET_NAME: config.bucketName,
     TABLE_NAME: config.tableName,
     MAX_RECORD_BYTES: String(config.maxRecordBytes),
     MAX_COLUMNS: String(config.maxColumns),
+    MAX_DECOMPRESSED_BYTES: String(config.maxDecompressedBytes),
     LOG_LEVEL: config.logLevel,
     NODE_OPTIONS: '--enable-source-maps'
   }

@@ -8,7 +8,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods } f
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications'
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
-import { DEFAULT_LIMITS } from '../shared/limits.ts'
+import { DEFAULT_LIMITS, type ExtractLimits } from '../shared/limits.ts'
 import {
   API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, type PolicyStatement
 } from './pipeline.ts'
@@ -22,9 +22,10 @@ export interface CsvMetadataStackProps extends StackProps {
   corsOrigins?: string[]
   /** When set, the API requires `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined
-  /** The processor's limits (MAX_RECORD_BYTES, MAX_COLUMNS); the defaults otherwise. */
+  /** The processor's limits (MAX_RECORD_BYTES, MAX_COLUMNS, MAX_DECOMPRESSED_BYTES); the defaults otherwise. */
   maxRecordBytes?: number
   maxColumns?: number
+  maxDecompressedBytes?: number
 }
 
 export class CsvMetadataStack extends Stack {
@@ -122,8 +123,12 @@ interface FunctionSpec {
   statements: (logGroupArn: string) => PolicyStatement[]
 }
 
-function limitsOf (props: CsvMetadataStackProps): { maxRecordBytes: number, maxColumns: number } {
-  return { maxRecordBytes: props.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes, maxColumns: props.maxColumns ?? DEFAULT_LIMITS.maxColumns }
+function limitsOf (props: CsvMetadataStackProps): ExtractLimits {
+  return {
+    maxRecordBytes: props.maxRecordBytes ?? DEFAULT_LIMITS.maxRecordBytes,
+    maxColumns: props.maxColumns ?? DEFAULT_LIMITS.maxColumns,
+    maxDecompressedBytes: props.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes
+  }
 }
 
 /** The table as the embedded stack and LocalStack create it (tableDefinition), plus point-in-time recovery. */
