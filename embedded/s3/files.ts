@@ -2,7 +2,7 @@
 // renamed into place, so a reader (or a restart) sees the old file or the new one, never a part.
 import { randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 
@@ -69,4 +69,13 @@ export class KeyedLock {
 /** Whether `err` is a missing file. */
 export function isMissing (err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+/** A JSON file's content; undefined when it is missing or not JSON (torn by a crash: never trusted). */
+export async function readJson<T> (path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T
+  } catch {
+    return undefined
+  }
 }

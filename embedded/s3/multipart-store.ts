@@ -3,10 +3,10 @@
 // staged file for the object store; completing or aborting removes the folder; abandoned uploads expire.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errors } from './errors.ts'
-import { KeyedLock, type TempFiles } from './files.ts'
+import { KeyedLock, readJson, type TempFiles } from './files.ts'
 import { compareKeys } from './keys.ts'
 
 export interface Upload {
@@ -148,8 +148,4 @@ export class MultipartStore {
     this.uploads.delete(uploadId)
     await rm(join(this.dir, uploadId), { recursive: true, force: true })
   }
-}
-
-async function readJson<T> (path: string): Promise<T | undefined> {
-  return await readFile(path, 'utf8').then(text => JSON.parse(text) as T, () => undefined)
 }

@@ -3,10 +3,10 @@
 // sidecar (key, size, ETag, content type, user metadata, data file name); the sidecar's atomic rename is the
 // moment an object appears or changes, so readers and restarts see a whole old or a whole new object.
 import { createHash, randomUUID } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { nextSequencer, type EventName } from './events.ts'
-import { isMissing, KeyedLock, type TempFiles } from './files.ts'
+import { isMissing, KeyedLock, readJson, type TempFiles } from './files.ts'
 import { SortedKeys } from './keys.ts'
 
 export interface StoredObject {
@@ -74,7 +74,7 @@ export class ObjectStore {
     const names = await readdir(folder)
     const referenced = new Set<string>()
     for (const name of names.filter(name => name.endsWith(SIDECAR))) {
-      const object = await readFile(join(folder, name), 'utf8').then(text => JSON.parse(text) as StoredObject, () => undefined)
+      const object = await readJson<StoredObject>(join(folder, name))
       if (object === undefined || typeof object.key !== 'string' || `${keyHash(object.key)}${SIDECAR}` !== name || !names.includes(object.data)) {
         await rm(join(folder, name), { force: true })
         continue

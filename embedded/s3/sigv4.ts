@@ -42,7 +42,7 @@ const MAX_EXPIRES_SECONDS = 7 * 24 * 3600
 const MAX_SKEW_MS = 15 * 60 * 1000
 
 /** node:crypto's SHA-256 in the shape the SDK's signer takes (a hash, or an HMAC when given a secret). */
-class Sha256 {
+export class Sha256 {
   private readonly hash
   constructor (secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret))
