@@ -87,17 +87,21 @@ export async function waitForVerdicts (
   })
 }
 
+/** The least time a call gets before it is abandoned, deadline or not: an API answers in milliseconds, a hung one never. */
+const MIN_CALL_MS = 2_000
+
 /**
- * Calls `attempt` until it returns a value, pausing `intervalMs` between calls; each call is aborted at the deadline.
- * Throws a VerdictTimeoutError after `timeoutMs`, with what the last call saw or the error it threw.
+ * Calls `attempt` until it returns a value, pausing `intervalMs` between calls. Throws a VerdictTimeoutError after
+ * `timeoutMs`, with what the last call saw or the error it threw. A call still running at the deadline is abandoned
+ * then, or after MIN_CALL_MS: cutting short a request the API is answering would leave it in flight.
  */
 async function poll<T> (timeoutMs: number, intervalMs: number, what: string, attempt: (signal: AbortSignal) => Promise<{ value: T } | { seen: string }>): Promise<T> {
   const deadline = performance.now() + timeoutMs
   let seen = 'nothing'
   for (;;) {
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))
-    // A call cut short by the deadline saw nothing new: the one before it says more.
-    const result = await attempt(signal).catch((err: Error) => ({ seen: signal.aborted ? seen : err.message }))
+    const callMs = Math.max(MIN_CALL_MS, Math.ceil(deadline - performance.now()))
+    const signal = AbortSignal.timeout(callMs)
+    const result = await attempt(signal).catch((err: Error) => ({ seen: signal.aborted ? `no answer within ${callMs} ms` : err.message }))
     if ('value' in result) return result.value
     seen = result.seen
     if (performance.now() + intervalMs > deadline) throw new VerdictTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`)

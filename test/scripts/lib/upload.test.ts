@@ -1,5 +1,6 @@
 // The upload helpers the end-to-end tests and the benchmark rely on: each refusal and each timeout says what happened.
 import t from 'tap'
+import { createServer } from 'node:net'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../../api/app.ts'
 import type { FileMetadata } from '../../../shared/file-record.ts'
@@ -32,9 +33,9 @@ t.test('upload helpers', async t => {
 
   t.test('a refused ticket or PUT throws with the answer', async t => {
     await t.rejects(uploadThroughApi(api, 'notes.txt', 'a\n'), { message: /^POST \/uploads for notes\.txt answered 400: .*invalid-filename/ })
-    const ticket = await requestUpload(api, 'lost.csv')
-    const elsewhere = { ...ticket, uploadUrl: ticket.uploadUrl.replace(`/${config.bucketName}/`, '/no-such-bucket/') }
-    await t.rejects(putUpload(elsewhere, 'a\n'), { message: /^PUT lost\.csv to its presigned URL answered 404: .*NoSuchBucket/s })
+    const ticket = await requestUpload(api, 'forged.csv')
+    const forged = { ...ticket, uploadUrl: ticket.uploadUrl.replace(/X-Amz-Signature=\w+/, `X-Amz-Signature=${'0'.repeat(64)}`) }
+    await t.rejects(putUpload(forged, 'a\n'), { message: /^PUT forged\.csv to its presigned URL answered 403: .*SignatureDoesNotMatch/s })
   })
 
   t.test('a verdict is returned as soon as it is written', async t => {
@@ -48,15 +49,22 @@ t.test('upload helpers', async t => {
 
   t.test('a record left processing times out, saying so', async t => {
     await table.put(record('stuck.csv', 'processing'))
+    await table.put(record('finished.csv', 'processed'))
     await t.rejects(waitForVerdict(api, 'stuck.csv', { timeoutMs: 300 }),
       new VerdictTimeoutError('timed out after 300 ms waiting for the verdict on stuck.csv; last seen: status processing'))
     await t.rejects(waitForVerdict(api, 'never.csv', { timeoutMs: 300 }), { code: 'verdict-timeout', message: /last seen: 404 .*file-not-found/ })
-    await t.rejects(waitForVerdicts(api, ['done.csv', 'stuck.csv', 'never.csv'], { timeoutMs: 300 }),
+    await t.rejects(waitForVerdicts(api, ['finished.csv', 'stuck.csv', 'never.csv'], { timeoutMs: 300 }),
       { code: 'verdict-timeout', message: /waiting for the verdicts on 3 files; last seen: 2 without one, such as stuck\.csv, never\.csv$/ })
   })
 
-  t.test('an API that does not answer times out with the connection error', async t => {
+  t.test('an API that refuses or never answers times out, saying which', async t => {
     await t.rejects(waitForVerdict(`http://127.0.0.1:${await freePort()}`, 'x.csv', { timeoutMs: 300 }),
       { name: 'VerdictTimeoutError', message: /last seen: fetch failed/ })
+    const silent = createServer(() => {})
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => { silent.close() })
+    const { port } = silent.address() as { port: number }
+    await t.rejects(waitForVerdict(`http://127.0.0.1:${port}`, 'x.csv', { timeoutMs: 300 }),
+      { name: 'VerdictTimeoutError', message: /last seen: no answer within 2000 ms$/ })
   })
 })
