@@ -138,10 +138,9 @@ export class MultipartStore {
   }
 
   /** Removes uploads started before `before` (abandoned: S3's lifecycle rule would abort them). */
-  async expire (before: Date): Promise<number> {
+  async expire (before: Date): Promise<void> {
     const stale = [...this.uploads.values()].filter(upload => new Date(upload.initiated) < before)
     for (const upload of stale) await this.abort(upload)
-    return stale.length
   }
 
   private async remove (uploadId: string): Promise<void> {

@@ -92,8 +92,6 @@ export class ObjectStore {
     return join(this.dir, hash.slice(0, 2), hash.slice(2, 4))
   }
 
-  get size (): number { return this.objects.size }
-
   get (key: string): StoredObject | undefined {
     return this.objects.get(key)
   }

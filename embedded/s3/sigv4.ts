@@ -20,7 +20,7 @@ export interface SignedRequest {
 export class AuthError extends Error {
   override name = 'AuthError'
   constructor (readonly code: 'AccessDenied' | 'InvalidAccessKeyId' | 'SignatureDoesNotMatch' | 'AuthorizationHeaderMalformed' |
-  'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed' | 'MissingSecurityHeader' | 'InvalidRequest', message: string) {
+  'AuthorizationQueryParametersError' | 'RequestTimeTooSkewed' | 'InvalidRequest', message: string) {
     super(message)
   }
 }

@@ -4,8 +4,8 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { cpSync, createReadStream, existsSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, createReadStream, existsSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import { crc32 } from 'node:zlib'
@@ -137,6 +137,21 @@ t.test('multipart uploads: parts, the S3 multipart ETag, the event; abort and si
   await t.rejects(s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'small.csv', UploadId: small.UploadId })), { name: 'NoSuchUpload' })
   t.notOk(existsSync(join(dataDir, 's3-store', BUCKET, 'uploads', small.UploadId!)), 'aborted: parts removed')
   t.equal(events.filter(record => record.s3.object.key === 'small.csv').length, 0, 'no event')
+})
+
+t.test('multipart uploads abandoned for more than a day are removed at start', async t => {
+  const first = await startS3(t)
+  const fresh = await first.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'fresh.csv' }))
+  const old = await first.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'old.csv' }))
+  await first.s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'old.csv', UploadId: old.UploadId, PartNumber: 1, Body: 'x' }))
+  await first.close()
+  const description = join(first.dataDir, 's3-store', BUCKET, 'uploads', old.UploadId!, 'upload.json')
+  const upload = JSON.parse(readFileSync(description, 'utf8')) as { initiated: string }
+  writeFileSync(description, JSON.stringify({ ...upload, initiated: new Date(Date.now() - 25 * 3600 * 1000).toISOString() }))
+  const again = await startS3(t, { dataDir: first.dataDir })
+  const uploads = await again.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))
+  t.same(uploads.Uploads?.map(item => item.UploadId), [fresh.UploadId], 'the day-old upload is gone, the fresh one kept')
+  t.notOk(existsSync(dirname(description)), 'with its parts')
 })
 
 t.test('aws s3 cp of 200 MB (multipart) with the CLI\'s default checksums and with when_required', { skip: hasAws ? false : 'the aws CLI is not on PATH' }, async t => {
