@@ -1,24 +1,32 @@
 // A quote-aware byte scanner that counts CSV records and checks their field counts without building any field.
 //
-// It follows csv-parse's rules for the options this product uses (delimiter ",", quote and escape '"',
-// record delimiters CRLF, LF or CR, relaxed quotes, blank lines skipped, a leading UTF-8 BOM ignored), so a
-// file it accepts has exactly the rows csv-parse would count:
+// It follows csv-parse's rules for the options this product uses (one-byte delimiter and quote, the quote
+// doubled as its escape, record delimiters CRLF, LF or CR, relaxed quotes, blank lines skipped, comment lines
+// only where a record starts), on UTF-8 text without a BOM, so a file it accepts has exactly the rows csv-parse
+// would count:
 // - a quote opens a quoted field only as the field's first byte; elsewhere it is text;
-// - inside a quoted field, "" is a quote; a quote followed by a delimiter, a line end or the end of the file
-//   closes the field; followed by anything else, the field turns unquoted (its quotes are then text);
-// - a record with no bytes at all (a blank line) is skipped.
-// Anything it cannot vouch for (a ragged row, an unclosed quote, a record over the size limit) makes it give
-// up; csv-parse then reads the file for the verdict. The hot loop is WebAssembly (wasm/csv-scan.as.ts), where
-// SIMD finds the next byte that matters 16 at a time.
+// - inside a quoted field, a doubled quote is a quote; a quote followed by anything else ends the quoting
+//   (before a delimiter or a line end the field ends too; otherwise the rest of the field is text);
+// - a record with no bytes at all (a blank line) is skipped; so is a line whose first byte is the comment byte.
+// Anything it cannot vouch for (a ragged row, an unclosed quote, a record over the size limit, an empty quoted
+// first field followed by the comment byte) makes it give up; csv-parse then reads the file. The hot loop is
+// WebAssembly (wasm/csv-scan.as.ts), where SIMD finds the next byte that matters 16 at a time.
 import { CSV_SCAN_WASM } from './wasm/csv-scan-wasm.ts'
 
-export type GiveUpReason = 'field-count' | 'unclosed-quote' | 'record-size' | 'header-size'
+export type GiveUpReason = 'field-count' | 'unclosed-quote' | 'record-size' | 'header-size' | 'unsupported'
+
+/** The bytes that shape records: one-byte delimiter and quote (doubled to escape itself), comment byte or none. */
+export interface ScanDialect {
+  delimiter: string
+  quote: string
+  comment: string | null
+}
 
 interface ScanExports {
   memory: WebAssembly.Memory
   inputBase: () => number
   inputCapacity: () => number
-  reset: (maxRecordBytes: number) => void
+  reset: (maxRecordBytes: number, delimiter: number, quote: number, comment: number) => void
   scan: (start: number, end: number) => number
   finish: () => number
   takeRows: () => number
@@ -27,7 +35,7 @@ interface ScanExports {
   blanks: () => number
 }
 
-const Status = { more: 0, fieldCount: 1, recordSize: 2, headerEnd: 3, unclosedQuote: 4 } as const
+const Status = { more: 0, fieldCount: 1, recordSize: 2, headerEnd: 3, unclosedQuote: 4, unsupported: 5 } as const
 const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))
 
 export class CsvScanner {
@@ -42,11 +50,10 @@ export class CsvScanner {
   readonly #headerChunks: Uint8Array[] = []
   #headerLength = 0
   #headerDone = false
-  #started = false
 
-  constructor (maxRecordBytes: number) {
+  constructor (maxRecordBytes: number, dialect: ScanDialect) {
     this.#wasm = new WebAssembly.Instance(wasmModule).exports as unknown as ScanExports
-    this.#wasm.reset(maxRecordBytes)
+    this.#wasm.reset(maxRecordBytes, byte(dialect.delimiter), byte(dialect.quote), dialect.comment === null ? -1 : byte(dialect.comment))
     this.#input = new Uint8Array(this.#wasm.memory.buffer, this.#wasm.inputBase(), this.#wasm.inputCapacity())
     this.#maxRecordBytes = maxRecordBytes
   }
@@ -66,19 +73,14 @@ export class CsvScanner {
     return this.#wasm.headerFields()
   }
 
-  /** Scans the next chunk. The first chunk must hold the whole BOM, if there is one (3 bytes). */
+  /** Scans the next chunk of UTF-8 text. */
   push (chunk: Uint8Array): void {
     if (this.gaveUp !== undefined || chunk.length === 0) return
-    let start = 0
-    if (!this.#started) {
-      this.#started = true
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) start = 3
-    }
     const capacity = this.#input.length
     for (let offset = 0; offset < chunk.length; offset += capacity) {
       const piece = chunk.subarray(offset, offset + capacity)
       this.#input.set(piece)
-      this.#scan(piece, offset === 0 ? start : 0)
+      this.#scan(piece)
       if (this.gaveUp !== undefined) return
     }
   }
@@ -92,7 +94,8 @@ export class CsvScanner {
     else if (status !== Status.more) this.#giveUp(status)
   }
 
-  #scan (piece: Uint8Array, start: number): void {
+  #scan (piece: Uint8Array): void {
+    let start = 0
     for (;;) {
       const status = this.#wasm.scan(start, piece.length)
       this.rows += this.#wasm.takeRows()
@@ -111,7 +114,9 @@ export class CsvScanner {
   #giveUp (status: number): void {
     this.gaveUp = status === Status.fieldCount
       ? 'field-count'
-      : status === Status.unclosedQuote ? 'unclosed-quote' : this.#headerDone ? 'record-size' : 'header-size'
+      : status === Status.unclosedQuote
+        ? 'unclosed-quote'
+        : status === Status.unsupported ? 'unsupported' : this.#headerDone ? 'record-size' : 'header-size'
   }
 
   /** Keeps bytes of the header while it is still being read, within the record size limit. */
@@ -120,4 +125,10 @@ export class CsvScanner {
     this.#headerLength += bytes.length
     if (this.#headerLength > this.#maxRecordBytes) this.gaveUp = 'header-size'
   }
+}
+
+function byte (character: string): number {
+  const code = character.charCodeAt(0)
+  if (character.length !== 1 || code > 0x7f) throw new RangeError(`the scanner takes one ASCII byte, not ${JSON.stringify(character)}`)
+  return code
 }

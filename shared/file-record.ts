@@ -92,7 +92,7 @@ export interface UploadedObject {
 }
 
 /** What reading a file yields: the fields of a processed record that come from its content. */
-export type ExtractedMetadata = Required<Pick<FileMetadata, 'row_count' | 'column_count' | 'column_names' | 'warnings'>>
+export type ExtractedMetadata = Required<Pick<FileMetadata, 'row_count' | 'column_count' | 'column_names' | 'warnings' | 'encoding' | 'compression' | 'dialect'>>
 
 /** The record of a file whose processing has just begun. */
 export function processingRecord (object: UploadedObject): FileMetadata {

@@ -6,6 +6,8 @@ export const ErrorCode = {
   blankHeader: 'blank-header',
   binaryFile: 'binary-file',
   encodingError: 'encoding-error',
+  decompressedTooLarge: 'decompressed-too-large',
+  corruptGzip: 'corrupt-gzip',
   unclosedQuote: 'unclosed-quote',
   extraCell: 'extra-cell',
   missingCell: 'missing-cell',

@@ -28,7 +28,7 @@ async function measure (): Promise<{ bytes: number, rows: number | undefined }> 
   }
   if (mode === 'csv-parse') {
     const { body, size } = await open()
-    return { bytes: size, rows: (await parseFully(body)).row_count }
+    return { bytes: size, rows: (await parseFully(() => body)).row_count }
   }
   const { handler } = await import('../../lambda/handler.ts')
   const event = { Records: [{ eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: config.bucketName }, object: { key: encodeEventKey(key), size: 0, eTag: '' } } }] }

@@ -1,28 +1,40 @@
 // AssemblyScript source of the CSV scanner's hot loop (compiled to WebAssembly by `npm run build:wasm`).
 //
 // The caller copies a chunk to `inputBase()` and calls `scan(start, length)`. The state machine is the one
-// documented in ../csv-scan.ts; SIMD finds the next byte that matters 16 bytes at a time. State lives in
-// globals, so a record, a quoted field or a CRLF may straddle chunks.
+// documented in ../csv-scan.ts; SIMD finds the next byte that matters 16 bytes at a time. The delimiter, quote
+// and comment bytes are parameters of `reset`, splatted into vectors once. State lives in globals, so a
+// record, a quoted field, a comment line or a CRLF may straddle chunks.
 
-const QUOTE: i32 = 0x22
-const COMMA: i32 = 0x2c
 const CR: i32 = 0x0d
 const LF: i32 = 0x0a
+const NO_COMMENT: i32 = -1
 
-/** Statuses `scan` returns. */
+/** Statuses `scan` and `finish` return. */
 const MORE: i32 = 0
 const FIELD_COUNT: i32 = 1
 const RECORD_SIZE: i32 = 2
 const HEADER_END: i32 = 3
+const UNCLOSED_QUOTE: i32 = 4
+/** A closing quote followed by the comment byte in a record's first field: csv-parse's corner, left to it. */
+const UNSUPPORTED: i32 = 5
 
 const CAPACITY: i32 = 1 << 20
 const INPUT: usize = memory.data(CAPACITY + 16, 16)
+
+let delimiter: i32 = 0x2c
+let quote: i32 = 0x22
+let comment: i32 = NO_COMMENT
+let delimiters: v128 = i8x16.splat(0x2c)
+let quotes: v128 = i8x16.splat(0x22)
+const lfs: v128 = i8x16.splat(<i8>LF)
+const crs: v128 = i8x16.splat(<i8>CR)
 
 let maxRecordBytes: i32 = 0
 let expectedFields: i32 = -1
 let quoted = false
 let quotePending = false
 let crPending = false
+let commenting = false
 let atFieldStart = true
 let carried: i32 = 0
 let fields: i32 = 1
@@ -40,12 +52,19 @@ export function headerFields (): i32 { return expectedFields }
 /** Blank lines skipped so far. */
 export function blanks (): i32 { return blankLines }
 
-export function reset (limit: i32): void {
+/** Starts a new file: the record size limit, the delimiter and quote bytes, and the comment byte or -1. */
+export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentByte: i32): void {
   maxRecordBytes = limit
+  delimiter = delimiterByte
+  quote = quoteByte
+  comment = commentByte
+  delimiters = i8x16.splat(<i8>delimiterByte)
+  quotes = i8x16.splat(<i8>quoteByte)
   expectedFields = -1
   quoted = false
   quotePending = false
   crPending = false
+  commenting = false
   atFieldStart = true
   carried = 0
   fields = 1
@@ -53,22 +72,18 @@ export function reset (limit: i32): void {
   blankLines = 0
 }
 
-/** The next comma, quote, CR or LF at or after `i`, or `n`. */
+/** The next delimiter, quote, CR or LF at or after `i`, or `n`. */
 @inline function nextSpecial (i: i32, n: i32): i32 {
-  const commas = i8x16.splat(<i8>COMMA)
-  const quotes = i8x16.splat(<i8>QUOTE)
-  const lfs = i8x16.splat(<i8>LF)
-  const crs = i8x16.splat(<i8>CR)
   while (i + 16 <= n) {
     const v = v128.load(INPUT + <usize>i)
-    const hits = v128.or(v128.or(i8x16.eq(v, commas), i8x16.eq(v, quotes)), v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
+    const hits = v128.or(v128.or(i8x16.eq(v, delimiters), i8x16.eq(v, quotes)), v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
     const mask = i8x16.bitmask(hits)
     if (mask != 0) return i + ctz(mask)
     i += 16
   }
   while (i < n) {
     const c = <i32>load<u8>(INPUT + <usize>i)
-    if (c == COMMA || c == QUOTE || c == LF || c == CR) return i
+    if (c == delimiter || c == quote || c == LF || c == CR) return i
     i++
   }
   return n
@@ -76,14 +91,29 @@ export function reset (limit: i32): void {
 
 /** The next quote at or after `i`, or `n`. */
 @inline function nextQuote (i: i32, n: i32): i32 {
-  const quotes = i8x16.splat(<i8>QUOTE)
   while (i + 16 <= n) {
     const mask = i8x16.bitmask(i8x16.eq(v128.load(INPUT + <usize>i), quotes))
     if (mask != 0) return i + ctz(mask)
     i += 16
   }
   while (i < n) {
-    if (<i32>load<u8>(INPUT + <usize>i) == QUOTE) return i
+    if (<i32>load<u8>(INPUT + <usize>i) == quote) return i
+    i++
+  }
+  return n
+}
+
+/** The next CR or LF at or after `i`, or `n`. */
+function nextLineEnd (i: i32, n: i32): i32 {
+  while (i + 16 <= n) {
+    const v = v128.load(INPUT + <usize>i)
+    const mask = i8x16.bitmask(v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
+    if (mask != 0) return i + ctz(mask)
+    i += 16
+  }
+  while (i < n) {
+    const c = <i32>load<u8>(INPUT + <usize>i)
+    if (c == LF || c == CR) return i
     i++
   }
   return n
@@ -109,21 +139,41 @@ export function scan (start: i32, n: i32): i32 {
   if (quotePending && i < n) {
     // The quote that ended the previous chunk: an escaped quote, or the end of the quoted field.
     quotePending = false
-    if (byteAt(i) == QUOTE) {
+    const next = byteAt(i)
+    if (next == quote) {
       i++
     } else {
+      if (next == comment && fields == 1) { stoppedAt = i; return UNSUPPORTED }
       quoted = false
       fieldStart = -1
     }
   }
+  // A comment line starts where a record would: no byte of the record seen yet.
+  if (!commenting && !quoted && carried == 0 && fields == 1 && fieldStart == i && i < n && byteAt(i) == comment) commenting = true
   while (i < n) {
+    if (commenting) {
+      let e = nextLineEnd(i, n)
+      if (e == n) { i = n; recordStart = n; break }
+      if (byteAt(e) == CR) {
+        if (e + 1 == n) crPending = true
+        else if (byteAt(e + 1) == LF) e++
+      }
+      i = e + 1
+      commenting = false
+      recordStart = i
+      fieldStart = i
+      if (i < n && byteAt(i) == comment) commenting = true
+      continue
+    }
     if (quoted) {
       const q = nextQuote(i, n)
       if (q == n) { i = n; break }
       if (q + 1 == n) { quotePending = true; i = n; break }
-      if (byteAt(q + 1) == QUOTE) {
+      const next = byteAt(q + 1)
+      if (next == quote) {
         i = q + 2
       } else {
+        if (next == comment && fields == 1) { stoppedAt = q + 1; return UNSUPPORTED }
         quoted = false
         i = q + 1
       }
@@ -132,11 +182,11 @@ export function scan (start: i32, n: i32): i32 {
     i = nextSpecial(i, n)
     if (i == n) break
     const c = byteAt(i)
-    if (c == COMMA) {
+    if (c == delimiter) {
       fields++
       i++
       fieldStart = i
-    } else if (c == QUOTE) {
+    } else if (c == quote) {
       if (i == fieldStart) quoted = true
       i++
     } else {
@@ -165,6 +215,7 @@ export function scan (start: i32, n: i32): i32 {
       fields = 1
       recordStart = i
       fieldStart = i
+      if (i < n && byteAt(i) == comment) commenting = true
     }
   }
   atFieldStart = fieldStart == n && !quoted
@@ -173,13 +224,14 @@ export function scan (start: i32, n: i32): i32 {
   return carried > maxRecordBytes ? RECORD_SIZE : MORE
 }
 
-/** After the last chunk: 4 for an unclosed quote, else the status of the last record (if unterminated). */
+/** After the last chunk: UNCLOSED_QUOTE, or the status of the last record (if unterminated). */
 export function finish (): i32 {
+  commenting = false
   if (quotePending) {
     quotePending = false
     quoted = false
   }
-  if (quoted) return 4
+  if (quoted) return UNCLOSED_QUOTE
   if (carried == 0) return MORE
   const length = carried
   carried = 0

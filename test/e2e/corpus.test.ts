@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
-import type { FileMetadata } from '../../shared/file-record.ts'
+import type { Dialect, FileMetadata } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { startTestStack, waitFor } from '../helpers/stack.ts'
 import { SEED } from '../helpers/sample.ts'
@@ -14,12 +14,18 @@ import { SEED } from '../helpers/sample.ts'
 interface Case {
   key: string
   body: string | Buffer
-  expect: Partial<FileMetadata> & { warningCodes?: string[] }
+  expect: Partial<Omit<FileMetadata, 'dialect'>> & { dialect?: Partial<Dialect>, warningCodes?: string[] }
 }
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
 const ZIP = Buffer.from('504b0304140000000800', 'hex')
 const wide = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`).join(',') + '\n' + Array.from({ length: n }, () => '1').join(',') + '\n'
+
+/** Windows-1252 for the characters these cases use: Latin-1, plus € ’ – in 0x80-0x9F. */
+const windows1252 = (text: string) => Buffer.from([...text].map(c => ({ '€': 0x80, '’': 0x92, '–': 0x96 })[c] ?? c.charCodeAt(0)))
+const cutInHalf = (bytes: Buffer) => bytes.subarray(0, bytes.length / 2)
+/** The corpus stack's MAX_DECOMPRESSED_BYTES, small enough for a bomb that builds in a moment. */
+const BOMB_LIMIT = 64 * 1024 * 1024
 
 const processed = (rows: number, columns: number, warningCodes: string[] = []) =>
   ({ status: 'processed' as const, row_count: rows, column_count: columns, warningCodes })
@@ -39,12 +45,12 @@ const CASES: Case[] = [
   { key: 'cr-only.csv', body: 'a,b\r1,2\r3,4\r', expect: processed(2, 2) },
   { key: 'mixed-endings.csv', body: 'a,b\r\n1,2\n3,4\r5,6\r\n', expect: processed(3, 2) },
   { key: 'utf8-bom.csv', body: '\ufeffid,name\n1,x\n', expect: { ...processed(1, 2, ['bom']), column_names: ['id', 'name'] } },
-  { key: 'utf16-bom.csv', body: Buffer.from('\ufeffa,b\n1,2\n', 'utf16le'), expect: failed('encoding-error') },
-  { key: 'utf16-be-bom.csv', body: Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('a,b\n', 'utf16le').swap16()]), expect: failed('encoding-error') },
-  { key: 'latin1.csv', body: Buffer.from('name,city\nJosé,Zürich\n', 'latin1'), expect: failed('encoding-error') },
-  { key: 'truncated-utf8.csv', body: Buffer.concat([Buffer.from('a\n'), Buffer.from([0xe2, 0x82])]), expect: failed('encoding-error') },
+  { key: 'utf16-bom.csv', body: Buffer.from('\ufeffa,b\n1,2\n', 'utf16le'), expect: { ...processed(1, 2), encoding: 'utf-16le' } },
+  { key: 'utf16-be-bom.csv', body: Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('a,b\n', 'utf16le').swap16()]), expect: { ...processed(0, 2), encoding: 'utf-16be' } },
+  { key: 'latin1.csv', body: Buffer.from('name,city\nJosé,Zürich\n', 'latin1'), expect: { ...processed(1, 2, ['non-utf8']), encoding: 'windows-1252', column_names: ['name', 'city'] } },
+  { key: 'truncated-utf8.csv', body: Buffer.concat([Buffer.from('é\n'), Buffer.from([0xe2, 0x82])]), expect: failed('encoding-error', 2) },
   { key: 'png-named.csv', body: PNG, expect: failed('binary-file') },
-  { key: 'gzip-named.csv', body: gzipSync('a,b\n1,2\n'), expect: failed('binary-file') },
+  { key: 'gzip-named.csv', body: gzipSync('a,b\n1,2\n'), expect: { ...processed(1, 2), compression: 'gzip' } },
   { key: 'zip-named.csv', body: ZIP, expect: failed('binary-file') },
   { key: 'pdf-named.csv', body: '%PDF-1.7\n%âãÏÓ\n', expect: failed('binary-file') },
   { key: 'nul-bytes.csv', body: 'a,b\n1,\u00002\n', expect: failed('binary-file') },
@@ -64,8 +70,8 @@ const CASES: Case[] = [
   { key: 'duplicate-columns.csv', body: 'id,id,name\n1,2,x\n', expect: processed(1, 3, ['duplicate-label']) },
   { key: 'empty-column-name.csv', body: 'id,,name\n1,2,x\n', expect: processed(1, 3, ['blank-label']) },
   { key: 'all-odd-header.csv', body: '\ufeffa,a,\n1,2,3\n\n', expect: processed(1, 3, ['bom', 'duplicate-label', 'blank-label', 'blank-row']) },
-  { key: 'semicolons.csv', body: 'a;b;c\n1;2;3\n', expect: { ...processed(1, 1, ['possible-delimiter']), column_names: ['a;b;c'] } },
-  { key: 'tabs.csv', body: 'a\tb\n1\t2\n', expect: processed(1, 1, ['possible-delimiter']) },
+  { key: 'semicolons.csv', body: 'a;b;c\n1;2;3\n', expect: { ...processed(1, 3), column_names: ['a', 'b', 'c'] } },
+  { key: 'tabs.csv', body: 'a\tb\n1\t2\n', expect: processed(1, 2) },
   { key: 'wide-10000.csv', body: wide(10_000), expect: processed(1, 10_000) },
   { key: 'too-wide-10001.csv', body: wide(10_001), expect: failed('too-many-columns', 1) },
   { key: 'header-over-limit.csv', body: 'h'.repeat(DEFAULT_LIMITS.maxRecordBytes + 1024) + '\n1\n', expect: failed('record-too-large', 1) },
@@ -76,7 +82,24 @@ const CASES: Case[] = [
   { key: 'percent%20literal.csv', body: 'a\n1\n', expect: processed(1, 1) },
   { key: 'ünïcødé-名前.csv', body: 'a\n1\n', expect: processed(1, 1) },
   { key: 'nested/prefix/deep/file.csv', body: 'a\n1\n', expect: processed(1, 1) },
-  { key: 'nested/with space/and+plus (1).csv', body: 'a\n1\n', expect: processed(1, 1) }
+  { key: 'nested/with space/and+plus (1).csv', body: 'a\n1\n', expect: processed(1, 1) },
+  // Files as other programs and people write them: dialects, encodings, compression.
+  { key: 'excel-csv-utf8.csv', body: '\ufeff"id","name","note"\r\n"1","Zoë","says ""hi"", twice"\r\n"2","Jürgen","two\r\nlines"\r\n', expect: { ...processed(2, 3, ['bom']), encoding: 'utf-8-bom', column_names: ['id', 'name', 'note'] } },
+  { key: 'excel-windows-1252.csv', body: windows1252('sep=;\r\nKunde;Straße;Betrag\r\nMüller;Hauptstraße 1;1.234,50 €\r\nO’Neil;Weg – 2;7,00 €\r\n'), expect: { ...processed(2, 3, ['non-utf8']), encoding: 'windows-1252', column_names: ['Kunde', 'Straße', 'Betrag'], dialect: { delimiter: ';', preamble_lines: 1, decided_by: 'sep= line' } } },
+  { key: 'german-decimals.csv', body: 'Artikel;Preis;Menge\nÄpfel;1,5;3\nBirnen;2,25;10\n', expect: { ...processed(2, 3), dialect: { delimiter: ';' } } },
+  { key: 'quoted-tabs.tsv', body: 'id\ttext\n1\t"a\tb"\n2\t"c\td\te"\n', expect: { ...processed(2, 2), dialect: { delimiter: '\t' } } },
+  { key: 'pipes.txt', body: 'id|name|city\n1|Ann|Oslo\n2|Bob|Rome\n', expect: { ...processed(2, 3), dialect: { delimiter: '|' } } },
+  { key: 'comment-lines.csv', body: '# exported by a tool\n# on 2026-11-24\nid,name\n1,x\n# subtotal\n2,y\n', expect: { ...processed(2, 2), column_names: ['id', 'name'], dialect: { comment: '#' } } },
+  { key: 'excel-unicode-text.txt', body: Buffer.from('\ufeffName\tStadt\r\nJosé\tZürich\r\n名前\t東京\r\n', 'utf16le'), expect: { ...processed(2, 2), encoding: 'utf-16le', column_names: ['Name', 'Stadt'], dialect: { delimiter: '\t' } } },
+  { key: 'orders.csv.gz', body: gzipSync('id,item\n1,tea\n2,"milk, oat"\n'), expect: { ...processed(2, 2), compression: 'gzip' } },
+  { key: 'bomb.csv.gz', body: gzipSync(Buffer.alloc(BOMB_LIMIT + 1024 * 1024, 'a,b\n')), expect: failed('decompressed-too-large') },
+  { key: 'cut-short.csv.gz', body: cutInHalf(gzipSync('n,square\n' + Array.from({ length: 2000 }, (_, n) => `${n},${n * n}\n`).join(''))), expect: failed('corrupt-gzip') },
+  { key: 'semicolons-comma-inside.csv', body: 'name;note\nx;a, b and c\ny;plain\n', expect: { ...processed(2, 2), dialect: { delimiter: ';' } } },
+  { key: 'semicolon-header-one-column.csv', body: 'a;b\n1\n2\n3\n', expect: { ...processed(3, 1, ['possible-delimiter']), column_names: ['a;b'] } },
+  { key: 'ragged-semicolons.csv', body: 'sep=;\na;b\n1;2\n3;4;5\n', expect: failed('extra-cell', 4) },
+  { key: 'numbers-no-header.csv', body: '1,2.5\n3,4.5\n', expect: { ...processed(2, 2), column_names: ['column_1', 'column_2'], dialect: { header: false } } },
+  { key: 'utf16-cut-short.csv', body: Buffer.concat([Buffer.from('\ufeffa,b\r\n1,2\r\n3,', 'utf16le'), Buffer.from([0x34])]), expect: failed('encoding-error', 3) },
+  { key: 'windows-1252-late.csv', body: Buffer.concat([Buffer.from('id,city\n' + '1,Oslo\n'.repeat(20_000)), windows1252('2,Zürich\n')]), expect: { ...processed(20_001, 2, ['non-utf8']), encoding: 'windows-1252' } }
 ]
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
@@ -105,7 +128,7 @@ t.test('the corpus is what the README says it is', async t => {
 })
 
 t.test(`${CASES.length} inputs through the real pipeline`, async t => {
-  const { config, s3 } = await startTestStack(t)
+  const { config, s3 } = await startTestStack(t, { maxDecompressedBytes: BOMB_LIMIT })
   const app = await buildApp({ config })
   t.teardown(() => app.close())
 
