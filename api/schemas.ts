@@ -13,7 +13,7 @@ export const UploadRequest = Type.Object({
   filename: Type.String({
     minLength: 1,
     maxLength: MAX_FILENAME_LENGTH,
-    description: 'Name of the CSV file: 1-255 characters ending in ".csv" (any case) after a name that is not only spaces, in Unicode NFC, without a leading dot, "/", "\\" or a character that looks like one, control characters, line separators or bidirectional text controls. It becomes the S3 object key and the `filename` of its metadata.',
+    description: 'Name of the CSV file: 1-255 characters ending in ".csv", ".tsv" or ".txt", optionally followed by ".gz" (any case), after a name that is not only spaces, in Unicode NFC, without a leading dot, "/", "\\" or a character that looks like one, control characters, line separators or bidirectional text controls. It becomes the S3 object key and the `filename` of its metadata.',
     examples: ['example.csv']
   }),
   contentLength: Type.Optional(Type.Integer({

@@ -13,6 +13,8 @@ const LOOK_ALIKE_SLASHES = /[\u2044\u2215\u2216\u2571\u2572\u29f8\u29f9\ufe68\uf
 const LONE_SURROGATE = /\p{Cs}/u
 /** Spaces and invisible format characters: a name made only of these looks like no name. */
 const BLANK = /^[\s\p{Cf}]*$/u
+/** Delimited text as it is saved (.csv, .tsv, Excel's .txt), each also gzipped: the extractor reads them all. */
+const EXTENSION = /\.(csv|tsv|txt)(\.gz)?$/i
 
 /** Returns why `filename` is not acceptable as an upload name, or undefined when it is. */
 export function filenameProblem (filename: string): string | undefined {
@@ -37,10 +39,11 @@ export function filenameProblem (filename: string): string | undefined {
     return `filename must be in Unicode normalization form NFC, so that names that look the same are the same key: send ${JSON.stringify(nfc)}`
   }
   if (filename.startsWith('.')) return 'filename must not start with "."'
-  if (!filename.toLowerCase().endsWith('.csv')) {
-    return 'filename must end in ".csv" after a name, e.g. "example.csv"'
+  const extension = EXTENSION.exec(filename)?.[0]
+  if (extension === undefined) {
+    return 'filename must end in ".csv", ".tsv" or ".txt", or one of them and ".gz", after a name, e.g. "example.csv"'
   }
-  if (BLANK.test(filename.slice(0, -4))) return 'filename must have a name before ".csv", not only spaces'
+  if (BLANK.test(filename.slice(0, -extension.length))) return `filename must have a name before "${extension}", not only spaces`
   return undefined
 }
 

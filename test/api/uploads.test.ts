@@ -33,6 +33,14 @@ t.test('POST /uploads', async t => {
     t.equal(new URL(res.json().uploadUrl).pathname, '/test-bucket/my%20data%20%C3%A9t%C3%A9.csv')
   })
 
+  t.test('gzipped, tab-separated and text exports are accepted too', async t => {
+    for (const filename of ['orders.csv.gz', 'data.tsv', 'Unicode Text.txt', 'export.TXT.GZ']) {
+      const res = await post({ filename })
+      t.equal(res.statusCode, 201, filename)
+      t.equal(res.json().key, filename)
+    }
+  })
+
   t.test('a declared contentLength is signed and must be sent', async t => {
     const res = await post({ filename: 'big.csv', contentLength: 1234 })
     t.equal(res.statusCode, 201)
@@ -42,7 +50,7 @@ t.test('POST /uploads', async t => {
 
   t.test('bad filenames get 400 invalid-filename with the reason', async t => {
     const cases: Array<[string, RegExp]> = [
-      ['data.txt', /must end in "\.csv"/],
+      ['data.xlsx', /must end in "\.csv"/],
       ['../etc/passwd.csv', /must not contain "\/"/],
       ['.hidden.csv', /must not start with "\."/],
       ['bad\u0007.csv', /control characters/]

@@ -2,8 +2,9 @@
 import t from 'tap'
 import { filenameProblem } from '../../shared/filename.ts'
 
-t.test('accepts ordinary CSV names in any case', async t => {
-  for (const name of ['example.csv', 'REPORT.CSV', 'my data (1).Csv', 'données été.csv', 'a.b.c.csv', 'x'.repeat(251) + '.csv']) {
+t.test('accepts ordinary CSV, TSV and text names in any case, gzipped or not', async t => {
+  for (const name of ['example.csv', 'REPORT.CSV', 'my data (1).Csv', 'données été.csv', 'a.b.c.csv', 'x'.repeat(251) + '.csv',
+    'data.tsv', 'Unicode Text.TXT', 'data.csv.gz', 'DATA.TSV.GZ', 'export.txt.gz', 'x'.repeat(248) + '.csv.gz']) {
     t.equal(filenameProblem(name), undefined, name)
   }
 })
@@ -18,8 +19,12 @@ t.test('rejects with a reason', async t => {
     ['tab\tname.csv', /control characters/],
     ['.hidden.csv', /must not start with "\."/],
     ['.csv', /must not start with "\."/],
-    ['data.txt', /must end in "\.csv"/],
-    ['data.csv.gz', /must end in "\.csv"/]
+    ['data.xlsx', /must end in "\.csv", "\.tsv" or "\.txt", or one of them and "\.gz"/],
+    ['data.gz', /must end in "\.csv"/],
+    ['data.csv.zip', /must end in "\.csv"/],
+    ['data.csv.gz.bak', /must end in "\.csv"/],
+    ['.csv.gz', /must not start with "\."/],
+    [' .tsv.gz', /a name before "\.tsv\.gz", not only spaces/]
   ]
   for (const [name, reason] of cases) t.match(filenameProblem(name), reason, JSON.stringify(name))
 })

@@ -32,7 +32,7 @@ t.test('upload helpers', async t => {
   })
 
   t.test('a refused ticket or PUT throws with the answer', async t => {
-    await t.rejects(uploadThroughApi(api, 'notes.txt', 'a\n'), { message: /^POST \/uploads for notes\.txt answered 400: .*invalid-filename/ })
+    await t.rejects(uploadThroughApi(api, 'notes.xlsx', 'a\n'), { message: /^POST \/uploads for notes\.xlsx answered 400: .*invalid-filename/ })
     const ticket = await requestUpload(api, 'forged.csv')
     const forged = { ...ticket, uploadUrl: ticket.uploadUrl.replace(/X-Amz-Signature=\w+/, `X-Amz-Signature=${'0'.repeat(64)}`) }
     await t.rejects(putUpload(forged, 'a\n'), { message: /^PUT forged\.csv to its presigned URL answered 403: .*SignatureDoesNotMatch/s })
