@@ -76,6 +76,16 @@ export const FileMetadata = Type.Object({
   }]
 })
 
+/**
+ * Where a record too large for one DynamoDB item is kept, as JSON, in the upload bucket. No API upload can land
+ * there (filenames may not start with "." or hold "/"), and the handler and reconcile leave these objects alone.
+ */
+export const RECORD_OBJECT_PREFIX = '.metadata/'
+
+export function isRecordObjectKey (key: string): boolean {
+  return key.startsWith(RECORD_OBJECT_PREFIX)
+}
+
 export type FileMetadata = Static<typeof FileMetadata>
 export type Issue = Static<typeof Issue>
 export type Encoding = Static<typeof Encoding>

@@ -33,6 +33,7 @@ t.test('handler', async t => {
   const logged: string[] = []
   const { createHandler } = await import('../../lambda/handler.ts')
   const { createLogger } = await import('../../lambda/logger.ts')
+  const { createProcessDeps } = await import('../../aws/process-deps.ts')
   const handler = createHandler(config, createLogger('info', { write: line => { logged.push(line) } }))
 
   const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: key, Body: body }))
@@ -67,11 +68,14 @@ t.test('handler', async t => {
     t.equal(await table.get('padded.csv'), undefined)
   })
 
-  t.test('a record that cannot be recorded fails the invocation after the others are done', async t => {
+  t.test('a record that cannot be recorded fails the invocation after the others are done, its cause in the message', async t => {
     await put('fine.csv', SEED)
-    const event = s3Event(config.bucketName, [{ key: 'fine.csv' }])
-    event.Records.unshift(s3Event('no-such-bucket', [{ key: 'x.csv' }]).Records[0]!)
-    await t.rejects(handler(event), { name: 'AggregateError', message: '1 of 2 records failed' })
+    // One port swapped: x.csv is read from a bucket that does not exist, as if S3 failed for that object alone.
+    const log = createLogger('info', { write: line => { logged.push(line) } })
+    const deps = createProcessDeps(config, log)
+    const failing = createHandler(config, log, { ...deps, readObject: (bucket, key, etag) => deps.readObject(key === 'x.csv' ? 'no-such-bucket' : bucket, key, etag) })
+    const event = s3Event(config.bucketName, [{ key: 'x.csv' }, { key: 'fine.csv' }])
+    await t.rejects(failing(event), { name: 'AggregateError', message: /^1 of 2 records failed: x\.csv: NoSuchBucket: \S/ }, 'the cause survives into the dead letter')
     t.match(await table.get('fine.csv'), { status: 'processed' }, 'the healthy record was still processed')
     const error = logged.map(line => JSON.parse(line)).find(line => line.level === 'error')
     t.match(error, { time: /^\d{4}-\d\d-\d\dT/, msg: 'processing x.csv failed; the invocation will be retried', key: 'x.csv', err: { type: 'NoSuchBucket', stack: /NoSuchBucket: / } },
