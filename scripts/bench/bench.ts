@@ -17,6 +17,7 @@ import { createDocumentClient, createDynamoDBClient, createS3Client } from '../.
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { ensureTable } from '../../aws/provision.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '../../embedded/config.ts'
+import { processorEnvironment } from '../../infra/pipeline.ts'
 import { freePort } from '../lib/free-port.ts'
 import { putUpload, requestUpload, uploadThroughApi, VerdictTimeoutError, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
 import { coldStart } from './cold-start.ts'
@@ -88,15 +89,17 @@ function median (runs: Measurement[]): Measurement {
 async function extraction (): Promise<void> {
   const measurer = await bundleMeasurer()
   const config = await freshConfig()
-  const emulator = await startAwsEmulator({ host: '127.0.0.1', port: config.embeddedPort, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
+  const credentials = config.credentials ?? EMBEDDED_CREDENTIALS
+  const emulator = await startAwsEmulator({ host: '127.0.0.1', port: config.embeddedPort, dataDir: config.dataDir, buckets: [config.bucketName], credentials, onS3Event: () => {} })
   await ensureTable(createDynamoDBClient(config), config.tableName)
   const s3 = createS3Client(config)
+  // The processor's environment as it is deployed (infra/pipeline.ts), pointed at the emulator.
   const env = {
     ...process.env,
-    STACK: 'external',
+    ...processorEnvironment(config),
     AWS_ENDPOINT_URL: emulator.endpoint,
-    AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
   }
   const rows: Array<Array<string | number>> = []
