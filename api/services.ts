@@ -3,7 +3,8 @@ import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
-import { MetadataTable, type RecordPage } from '../aws/metadata-table.ts'
+import { completeRecord, listedRecord } from '../aws/large-records.ts'
+import { MetadataTable } from '../aws/metadata-table.ts'
 import { reaching, reasonOf } from '../aws/unavailable.ts'
 import type { FileMetadata } from '../shared/file-record.ts'
 import type { ApiConfig } from './config.ts'
@@ -19,7 +20,7 @@ export interface PresignedUpload {
 export interface ApiServices {
   presignUpload: (key: string, contentLength?: number) => Promise<PresignedUpload>
   getFile: (filename: string) => Promise<FileMetadata | undefined>
-  listFiles: (limit: number, cursor?: string) => Promise<RecordPage>
+  listFiles: (limit: number, cursor?: string) => Promise<{ items: FileMetadata[], nextCursor: string | null }>
   /** Each dependency and "ok", or what is wrong with it. */
   checkReady: () => Promise<Record<string, string>>
 }
@@ -31,6 +32,7 @@ export function createServices (config: ApiConfig): ApiServices {
   const dynamodb = createDynamoDBClient(config, interactive)
   const table = new MetadataTable(createDocumentClient(config, interactive), config.tableName)
   const tableName = `dynamodb:${config.tableName}`
+  const bucketName = `s3://${config.bucketName}`
 
   return {
     presignUpload: async (key, contentLength) => {
@@ -46,14 +48,20 @@ export function createServices (config: ApiConfig): ApiServices {
         expiresAt: new Date(Date.now() + config.uploadUrlExpiresIn * 1000)
       }
     },
-    getFile: filename => reaching(tableName, () => table.get(filename)),
-    listFiles: (limit, cursor) => reaching(tableName, () => table.list(limit, cursor)),
+    getFile: async filename => {
+      const stored = await reaching(tableName, () => table.get(filename))
+      return stored === undefined ? undefined : reaching(bucketName, () => completeRecord(s3, config.bucketName, stored))
+    },
+    listFiles: async (limit, cursor) => {
+      const page = await reaching(tableName, () => table.list(limit, cursor))
+      return { ...page, items: page.items.map(listedRecord) }
+    },
     checkReady: async () => {
       const [bucket, tableState] = await Promise.all([
         state(() => s3.send(new HeadBucketCommand({ Bucket: config.bucketName }))),
         state(() => dynamodb.send(new DescribeTableCommand({ TableName: config.tableName })))
       ])
-      return { [`s3://${config.bucketName}`]: bucket, [tableName]: tableState }
+      return { [bucketName]: bucket, [tableName]: tableState }
     }
   }
 }

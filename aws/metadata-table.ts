@@ -38,8 +38,14 @@ export function tableDefinition (tableName: string): CreateTableCommandInput {
   }
 }
 
+/** A record as the table holds it: whole, or without its large fields and pointing at them (./large-records.ts). */
+export type StoredRecord = FileMetadata & {
+  /** Key of the object in the bucket that holds the whole record, when it is too large for one item. */
+  record_object?: string
+}
+
 export interface RecordPage {
-  items: FileMetadata[]
+  items: StoredRecord[]
   /** Opaque cursor for the next page, or null on the last page. */
   nextCursor: string | null
 }
@@ -64,7 +70,7 @@ export class MetadataTable {
    * Writes the record, unless the item was written by a newer event than `sequencer` (an ordering key from
    * ../shared/sequencer.ts); returns false when it was. Without a sequencer the write is unconditional.
    */
-  async put (record: FileMetadata, sequencer?: string): Promise<boolean> {
+  async put (record: StoredRecord, sequencer?: string): Promise<boolean> {
     return this.#putIfNotOlder({ ...record, listing: LISTING_PARTITION }, sequencer)
   }
 
@@ -74,7 +80,7 @@ export class MetadataTable {
   }
 
   /** The record of a file that exists, or undefined (never uploaded, or deleted). */
-  async get (filename: string): Promise<FileMetadata | undefined> {
+  async get (filename: string): Promise<StoredRecord | undefined> {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { filename } }))
     return Item === undefined || Item.status === Status.deleted ? undefined : asRecord(Item)
   }
@@ -126,9 +132,9 @@ export class MetadataTable {
 }
 
 /** The API's view of an item: without the attributes that exist for indexing and ordering. */
-function asRecord (item: Record<string, unknown>): FileMetadata {
+function asRecord (item: Record<string, unknown>): StoredRecord {
   const { listing: _listing, sequencer: _sequencer, ...record } = item
-  return record as FileMetadata
+  return record as StoredRecord
 }
 
 function encodeCursor (key: Record<string, unknown>): string {

@@ -3,6 +3,7 @@ import type { Config } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { ProcessDeps } from '../shared/process-object.ts'
 import { createDocumentClient, createS3Client } from './clients.ts'
+import { fitsInItem, putRecordObject } from './large-records.ts'
 import { MetadataTable } from './metadata-table.ts'
 import { readObject } from './object-reader.ts'
 
@@ -11,7 +12,8 @@ export function createProcessDeps (config: Config, logger: Logger): ProcessDeps 
   const table = new MetadataTable(createDocumentClient(config), config.tableName)
   return {
     readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag),
-    saveRecord: (record, orderingKey) => table.put(record, orderingKey),
+    saveRecord: async (record, orderingKey) =>
+      table.put(fitsInItem(record) ? record : await putRecordObject(s3, config.bucketName, record), orderingKey),
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
     logger,
     limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, maxDecompressedBytes: config.maxDecompressedBytes }

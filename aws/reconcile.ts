@@ -1,7 +1,7 @@
 // Compares the bucket with the table: which objects lack metadata, have stale or stuck metadata, and which
 // records describe objects that no longer exist. `npm run reconcile` and the embedded stack's start act on it.
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3'
-import { Status } from '../shared/file-record.ts'
+import { isRecordObjectKey, Status } from '../shared/file-record.ts'
 import type { StoredObjectSummary } from '../shared/s3-events.ts'
 import type { MetadataTable, RecordSummary } from './metadata-table.ts'
 
@@ -24,7 +24,7 @@ export interface DriftOptions {
 
 /**
  * Lists the bucket and scans the table (both paginated; the table's key facts are held in memory, about
- * 100 bytes a file) and returns every difference:
+ * 100 bytes a file) and returns every difference, leaving out the service's own objects under .metadata/:
  * - missing: an object with no record (or only a tombstone);
  * - stale: the record's ETag is not the object's;
  * - stuck: the record is still `processing` though the upload is older than `stuckBefore`;
@@ -37,6 +37,7 @@ export async function findDrift ({ s3, table, bucket, stuckBefore }: DriftOption
   const drift: Drift[] = []
   for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket })) {
     for (const listed of page.Contents ?? []) {
+      if (isRecordObjectKey(listed.Key!)) continue
       const object: StoredObjectSummary = {
         key: listed.Key!,
         size: listed.Size ?? 0,

@@ -1,5 +1,6 @@
 // The IAM statements of the processor and of the API: one source for LocalStack provisioning and the CDK stack.
 import { LISTING_INDEX } from '../aws/metadata-table.ts'
+import { RECORD_OBJECT_PREFIX } from '../shared/file-record.ts'
 
 export interface PolicyStatement {
   Sid: string
@@ -20,25 +21,33 @@ export interface ResourceArns {
   logGroupArn: string
 }
 
-/** The processor reads objects, writes items, sends failed events to its queue and writes its logs: nothing else. */
+/**
+ * The processor reads objects, writes items (and the records too large for one, under .metadata/ only), sends
+ * failed events to its queue and writes its logs: nothing else.
+ */
 export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueArn }: ResourceArns & { queueArn: string }): PolicyStatement[] {
   return [
     { Sid: 'ReadUploads', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/*`] },
     // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object deleted before it was read.
     { Sid: 'TellMissingFromForbidden', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] },
     { Sid: 'WriteMetadata', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [tableArn] },
+    { Sid: 'WriteLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/${RECORD_OBJECT_PREFIX}*`] },
     // Lambda sends an event that failed every retry to the on-failure destination with the function's role.
     { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [queueArn] },
     ...logStatements(logGroupArn)
   ]
 }
 
-/** The API signs upload URLs (so it needs PutObject itself), reads the table and checks both for /ready. */
+/**
+ * The API signs upload URLs (so it needs PutObject itself), reads the table and the records too large for it
+ * (under .metadata/ only, never the uploads), and checks both for /ready.
+ */
 export function apiStatements ({ bucketArn, tableArn, logGroupArn }: ResourceArns): PolicyStatement[] {
   return [
     { Sid: 'SignUploadUrls', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/*`] },
     { Sid: 'CheckBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] },
     { Sid: 'ReadMetadata', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], Resource: [tableArn, `${tableArn}/index/${LISTING_INDEX}`] },
+    { Sid: 'ReadLargeRecords', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/${RECORD_OBJECT_PREFIX}*`] },
     ...logStatements(logGroupArn)
   ]
 }

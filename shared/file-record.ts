@@ -55,7 +55,10 @@ export const FileMetadata = Type.Object({
   dialect: Type.Optional(Dialect),
   error: Type.Optional(Issue),
   processed_at: Type.Optional(Type.String({ format: 'date-time', description: 'When processing finished (ISO 8601, UTC).' })),
-  etag: Type.String({ description: "The object's ETag, without quotes." })
+  etag: Type.String({ description: "The object's ETag, without quotes." }),
+  details_omitted: Type.Optional(Type.Boolean({
+    description: 'Only in GET /files: true when this file\'s column_names and warnings are too large to list; GET /files/{name} returns them.'
+  }))
 }, {
   $id: 'FileMetadata',
   description: 'Metadata extracted from one uploaded CSV file.',
@@ -75,6 +78,9 @@ export const FileMetadata = Type.Object({
     etag: '0d8c5a2c3f0b0f4b2f9a8d4c6e1b7a90'
   }]
 })
+
+/** Warnings of one code a record keeps; the rest are counted in one `more-warnings` warning. */
+export const MAX_WARNINGS_PER_CODE = 10
 
 /**
  * Where a record too large for one DynamoDB item is kept, as JSON, in the upload bucket. No API upload can land
@@ -123,10 +129,30 @@ export function verdictRecord (
 ): FileMetadata {
   const at = processedAt.toISOString()
   if ('metadata' in outcome) {
-    return { ...started, etag: unquoted(outcome.etag), file_size_bytes: outcome.size, ...outcome.metadata, status: Status.processed, processed_at: at }
+    const metadata = { ...outcome.metadata, warnings: capWarnings(outcome.metadata.warnings) }
+    return { ...started, etag: unquoted(outcome.etag), file_size_bytes: outcome.size, ...metadata, status: Status.processed, processed_at: at }
   }
   const error = { code: outcome.code, message: outcome.message, ...(outcome.line === undefined ? {} : { line: outcome.line }) }
   return { ...started, status: Status.failed, error, processed_at: at }
+}
+
+/**
+ * `warnings` with at most MAX_WARNINGS_PER_CODE of each code, in order, then one `more-warnings` counting the rest:
+ * a header of 10,000 copies of one name gives 10 duplicate-label warnings and a count, not 9,999 warnings.
+ */
+export function capWarnings (warnings: Issue[]): Issue[] {
+  const seen = new Map<string, number>()
+  const kept = warnings.filter(({ code }) => {
+    seen.set(code, (seen.get(code) ?? 0) + 1)
+    return seen.get(code)! <= MAX_WARNINGS_PER_CODE
+  })
+  const left = [...seen].filter(([, count]) => count > MAX_WARNINGS_PER_CODE).map(([code, count]) => [code, count - MAX_WARNINGS_PER_CODE] as const)
+  if (left.length === 0) return kept
+  const total = left.reduce((sum, [, count]) => sum + count, 0)
+  return [...kept, {
+    code: 'more-warnings',
+    message: `${total} more warning(s) like the ones above were left out: ${left.map(([code, count]) => `${count} ${code}`).join(', ')}.`
+  }]
 }
 
 function unquoted (etag: string): string {

@@ -118,21 +118,24 @@ t.test('S3 notifies the processor of created and removed objects, and only this 
 
 t.test('the processor may read objects, write items, send failures and log: nothing else', async t => {
   const statements = roleStatements('Processor')
-  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'sqs:SendMessage'])
+  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
   // CDK writes a one-element resource list as the element.
   const bySid = Object.fromEntries(statements.map(s => [s.Sid, s.Resource]))
   t.same(bySid.ReadUploads, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/*']] })
   t.same(bySid.WriteMetadata, { 'Fn::GetAtt': ['Metadata', 'Arn'] })
+  t.same(bySid.WriteLargeRecords, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/.metadata/*']] }, 'it writes only records too large for the table')
   t.same(bySid.KeepFailedEvents, { 'Fn::GetAtt': [ref('ProcessorFailures'), 'Arn'] })
   const [, role] = resources('AWS::IAM::Role').find(([id]) => id.startsWith('ProcessorRole'))!
   t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policy: AWSLambdaBasicExecutionRole would log to any group')
 })
 
-t.test('the API may sign uploads and read the table: nothing else', async t => {
+t.test('the API may sign uploads, read the table and the records too large for it: nothing else', async t => {
   const statements = roleStatements('Api')
   t.same(statements.flatMap(actions).sort(),
-    ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:ListBucket', 's3:PutObject'])
-  t.notOk(statements.flatMap(actions).some(a => a === 'dynamodb:PutItem' || a === 's3:GetObject'), 'it never writes metadata or reads uploads')
+    ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'])
+  t.notOk(statements.flatMap(actions).includes('dynamodb:PutItem'), 'it never writes metadata')
+  const bySid = Object.fromEntries(statements.map(s => [s.Sid, s.Resource]))
+  t.same(bySid.ReadLargeRecords, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/.metadata/*']] }, 'it reads records too large for the table, never uploads')
 })
 
 t.test('no policy allows a wildcard action or any action on every resource (Deny-insecure-transport excepted)', async t => {

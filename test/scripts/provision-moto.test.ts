@@ -75,9 +75,10 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
     const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'FileProcessorLambda-role', PolicyName: 'least-privilege' }))
     const statements = (JSON.parse(decodeURIComponent(PolicyDocument ?? '{}')) as { Statement: Array<{ Action: string[], Resource: string[] }> }).Statement
     t.same(statements.flatMap(s => s.Action).sort(),
-      ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 'sqs:SendMessage'])
+      ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
     t.notOk(statements.some(s => s.Action.some(action => action.includes('*')) || s.Resource.includes('*')), 'no wildcard action or resource')
-    t.match(statements.find(s => s.Action.includes('s3:GetObject'))?.Resource, ['arn:aws:s3:::test-bucket/*'])
+    t.same(statements.find(s => s.Action.includes('s3:GetObject'))?.Resource, ['arn:aws:s3:::test-bucket/*'])
+    t.same(statements.find(s => s.Action.includes('s3:PutObject'))?.Resource, ['arn:aws:s3:::test-bucket/.metadata/*'], 'it writes only records too large for the table')
     t.match(statements.find(s => s.Action.includes('dynamodb:PutItem'))?.Resource, [/^arn:aws:dynamodb:us-east-1:\d+:table\/MetadataTable$/])
   })
 
