@@ -2,6 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { checkEvent } from '../shared/handle-event.ts'
 
 export interface DeadLetter {
   file: string
@@ -37,4 +38,24 @@ export function readDeadLetters (dataDir: string): DeadLetter[] {
 
 export function removeDeadLetters (letters: DeadLetter[]): void {
   for (const letter of letters) rmSync(letter.file, { force: true })
+}
+
+/**
+ * The record of a dead letter that created this version of `object` (its key and ETag), as an event of its own:
+ * re-driving it keeps the upload's eventTime and sequencer, which an event made from a bucket listing loses.
+ * The newest letter wins; undefined when no letter names this version.
+ */
+export function deadLetterEvent (letters: DeadLetter[], bucket: string, object: { key: string, etag: string }): { Records: unknown[] } | undefined {
+  for (const letter of [...letters].reverse()) {
+    const records = (letter.event as { Records: unknown[] }).Records
+    const index = checkEvent(letter.event, bucket)?.findLastIndex(checked =>
+      checked.action === 'create' && checked.object.key === object.key && checked.object.etag.replace(/"/g, '') === object.etag)
+    if (index !== undefined && index >= 0) return { Records: [records[index]] }
+  }
+  return undefined
+}
+
+/** The objects a dead letter's event is about (created or removed), in this bucket. */
+export function deadLetterKeys (letter: DeadLetter, bucket: string): string[] {
+  return (checkEvent(letter.event, bucket) ?? []).flatMap(checked => checked.action === 'create' || checked.action === 'remove' ? [checked.object.key] : [])
 }

@@ -10,7 +10,7 @@ import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts'
 import { variableName, type Credentials } from '../shared/config.ts'
 import { EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
 import { lockDataDir } from './data-lock.ts'
-import { writeDeadLetter } from './dead-letters.ts'
+import { deadLetterEvent, readDeadLetters, writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 
 export type StackConfig = Pick<EmbeddedConfig, 'awsRegion' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
@@ -75,8 +75,10 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     ])
     const running = emulator
     const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
+    // A file with a dead letter is re-driven with the letter's own event: its upload time and sequencer are kept.
+    const letters = readDeadLetters(config.dataDir)
     const caughtUp = reconcile({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }, {
-      redrive: async object => started.invoke(objectCreatedEvent(config.bucketName, config.awsRegion, object)),
+      redrive: async object => started.invoke(deadLetterEvent(letters, config.bucketName, object) ?? objectCreatedEvent(config.bucketName, config.awsRegion, object)),
       forget: async key => { await table.markDeleted(key, new Date().toISOString()) }
     })
     caughtUp.catch(() => {}) // handled by whoever awaits it (npm start logs the outcome)
