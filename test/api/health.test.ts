@@ -3,6 +3,7 @@ import t from 'tap'
 import { buildApp } from '../../api/app.ts'
 import { READY_CACHE_MS } from '../../api/routes/health.ts'
 import { freePort, startEmulator, testConfig, waitFor } from '../helpers/stack.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 t.test('with the emulators up: healthy and ready', async t => {
   const { config } = await startEmulator(t)
@@ -60,7 +61,7 @@ t.test('an unexpected error is a 500 that hides internals', async t => {
 
 t.test('the API recovers by itself when S3 and DynamoDB come back', async t => {
   const port = await freePort()
-  const config = testConfig({ embeddedPort: port, dataDir: t.testdir() })
+  const config = testConfig({ embeddedPort: port, dataDir: dataDirectory(t) })
   const app = await buildApp({ config })
   t.teardown(() => app.close())
   t.equal((await app.inject('/ready')).statusCode, 503)

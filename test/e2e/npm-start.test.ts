@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { uploadThroughApi, waitForVerdict } from '../../scripts/lib/upload.ts'
 import { SEED } from '../helpers/sample.ts'
 import { freePort, waitFor } from '../helpers/stack.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -22,7 +23,7 @@ async function userEnvironment (t: Test) {
   return {
     PORT: String(await freePort()),
     EMBEDDED_PORT: String(await freePort()),
-    DATA_DIR: t.testdir(),
+    DATA_DIR: dataDirectory(t),
     LOG_LEVEL: 'warn',
     STACK: 'embedded'
   }

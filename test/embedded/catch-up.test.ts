@@ -10,9 +10,10 @@ import { startEmbeddedStack } from '../../embedded/stack.ts'
 import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { freePort, testConfig, waitFor } from '../helpers/stack.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 t.test('a failing handler leaves dead letters; the next start processes the files', async t => {
-  const dir = t.testdir()
+  const dir = dataDirectory(t)
   const broken = join(dir, 'broken-handler.mjs')
   writeFileSync(broken, 'export async function handler () { throw new Error("DynamoDB unreachable") }\n')
   const config = testConfig({ embeddedPort: await freePort(), dataDir: join(dir, 'data') })

@@ -12,11 +12,12 @@ import { startEmbeddedStack } from '../../embedded/stack.ts'
 import { orderingKey } from '../../shared/sequencer.ts'
 import { freePort, testConfig, waitFor } from '../helpers/stack.ts'
 import { SEED } from '../helpers/sample.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 interface LetterEvent { Records: Array<{ eventTime: string, s3: { object: { key: string, sequencer: string } } }> }
 
 t.test('the table gone while a file is processed: a dead letter with the cause, then the original event re-driven', async t => {
-  const config = testConfig({ embeddedPort: await freePort(), dataDir: join(t.testdir(), 'data') })
+  const config = testConfig({ embeddedPort: await freePort(), dataDir: join(dataDirectory(t), 'data') })
   const s3 = createS3Client(config)
   const table = new MetadataTable(createDocumentClient(config), config.tableName)
 

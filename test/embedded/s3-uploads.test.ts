@@ -17,6 +17,7 @@ import { EMPTY_SHA256 } from '../../embedded/s3/sigv4.ts'
 import { decodeEventKey } from '../../shared/s3-event-key.ts'
 import { waitFor } from '../helpers/stack.ts'
 import { BUCKET, errorCode, rawRequest, signRequest, startS3 } from '../helpers/s3-endpoint.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 const run = promisify(execFile)
 const hasAws = await run('aws', ['--version']).then(() => true, () => false)
@@ -210,7 +211,7 @@ t.test('aws s3 cp of 200 MB (multipart) with the CLI\'s default checksums and wi
 })
 
 t.test('an older version\'s s3rver store is imported once, then removed', async t => {
-  const dataDir = t.testdir()
+  const dataDir = dataDirectory(t)
   cpSync(new URL('fixtures/s3rver-store', import.meta.url), join(dataDir, 's3'), { recursive: true })
   const first = await startS3(t, { dataDir })
   const listed = await first.s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))

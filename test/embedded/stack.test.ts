@@ -7,11 +7,12 @@ import { StackAlreadyRunningError } from '../../embedded/data-lock.ts'
 import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { freePort, testConfig } from '../helpers/stack.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 const quiet = { output: 'ignore' as const }
 
 t.test('a second stack on the same data folder is refused with a clear message', async t => {
-  const config = testConfig({ embeddedPort: await freePort(), dataDir: t.testdir() })
+  const config = testConfig({ embeddedPort: await freePort(), dataDir: dataDirectory(t) })
   const first = await startEmbeddedStack(config, quiet)
   t.teardown(() => first.close())
   const second = { ...config, embeddedPort: await freePort() }
@@ -24,7 +25,7 @@ t.test('a busy port fails the start without leaving the data folder locked', asy
   const port = await freePort()
   await new Promise<void>(resolve => blocker.listen(port, '127.0.0.1', resolve))
   t.teardown(() => { blocker.close() })
-  const config = testConfig({ embeddedPort: port, dataDir: t.testdir() })
+  const config = testConfig({ embeddedPort: port, dataDir: dataDirectory(t) })
   await t.rejects(startEmbeddedStack(config, quiet), { code: 'EADDRINUSE' })
   const retry = await startEmbeddedStack({ ...config, embeddedPort: await freePort() }, quiet)
   await retry.close()
@@ -32,7 +33,7 @@ t.test('a busy port fails the start without leaving the data folder locked', asy
 })
 
 t.test('objects and metadata survive a restart', async t => {
-  const config = testConfig({ embeddedPort: await freePort(), dataDir: t.testdir() })
+  const config = testConfig({ embeddedPort: await freePort(), dataDir: dataDirectory(t) })
   let stack = await startEmbeddedStack(config, quiet)
   const s3 = createS3Client(config)
   const table = new MetadataTable(createDocumentClient(config), config.tableName)

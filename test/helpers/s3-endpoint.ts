@@ -7,6 +7,7 @@ import { EMBEDDED_CREDENTIALS } from '../../embedded/config.ts'
 import { Sha256, type Credentials } from '../../embedded/s3/sigv4.ts'
 import { createS3Client } from '../../aws/clients.ts'
 import { freePort } from './stack.ts'
+import { dataDirectory } from './data-dir.ts'
 
 export const BUCKET = 'test-bucket'
 
@@ -22,7 +23,7 @@ export interface S3Endpoint {
 /** The emulator on a free port, data in `dataDir` (a fresh folder by default); closed when the test ends. */
 export async function startS3 (t: Test, options: { dataDir?: string, corsOrigins?: string[], credentials?: Credentials } = {}): Promise<S3Endpoint> {
   const port = await freePort()
-  const dataDir = options.dataDir ?? t.testdir()
+  const dataDir = options.dataDir ?? dataDirectory(t)
   const events: RawS3Event['Records'] = []
   const emulator = await startAwsEmulator({
     host: '127.0.0.1',

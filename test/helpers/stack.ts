@@ -8,6 +8,7 @@ import { createDocumentClient, createDynamoDBClient, createS3Client } from '../.
 import { ensureTable } from '../../aws/provision.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { freePort } from '../../scripts/lib/free-port.ts'
+import { dataDirectory } from './data-dir.ts'
 
 export { freePort }
 
@@ -24,7 +25,7 @@ export function testConfig (overrides: Partial<Static<typeof EmbeddedSettings>> 
 
 /** The embedded stack on a free port with its data in a fresh folder; closed when the test ends. */
 export async function startTestStack (t: Test, overrides: Partial<Static<typeof EmbeddedSettings>> = {}, runtime: RuntimeOptions = {}): Promise<TestStack> {
-  const config = testConfig({ embeddedPort: await freePort(), dataDir: t.testdir(), ...overrides })
+  const config = testConfig({ embeddedPort: await freePort(), dataDir: dataDirectory(t), ...overrides })
   const stack = await startEmbeddedStack(config, { output: 'ignore', retryDelaysMs: [50, 100], ...runtime })
   t.teardown(() => stack.close())
   await stack.caughtUp
@@ -50,7 +51,7 @@ export async function waitFor<T> (check: () => Promise<T | undefined>, timeoutMs
 /** Only the emulators, with the bucket and table provisioned and no event delivery: for testing the handler itself. */
 export async function startEmulator (t: Test): Promise<Omit<TestStack, 'stack'>> {
   const port = await freePort()
-  const config = testConfig({ embeddedPort: port, dataDir: t.testdir() })
+  const config = testConfig({ embeddedPort: port, dataDir: dataDirectory(t) })
   const emulator = await startAwsEmulator({ host: '127.0.0.1', port, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
   t.teardown(() => emulator.close())
   await ensureTable(createDynamoDBClient(config), config.tableName)

@@ -8,6 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { readDeadLetters, writeDeadLetter } from '../../embedded/dead-letters.ts'
 import { startEmulator } from '../helpers/stack.ts'
 import { SEED } from '../helpers/sample.ts'
+import { dataDirectory } from '../helpers/data-dir.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 t.test('npm run reconcile', async t => {
@@ -57,7 +58,7 @@ t.test('npm run reconcile says what to do when the stack is not running', async 
   const { freePort } = await import('../helpers/stack.ts')
   const result = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts'], {
     cwd: ROOT,
-    env: { ...process.env, STACK: 'embedded', EMBEDDED_PORT: String(await freePort()), DATA_DIR: t.testdir() }
+    env: { ...process.env, STACK: 'embedded', EMBEDDED_PORT: String(await freePort()), DATA_DIR: dataDirectory(t) }
   }).then(() => undefined, (err: { code: number, stderr: string }) => err)
   t.equal(result?.code, 1)
   t.match(result?.stderr, /Cannot reconcile: S3 or DynamoDB at http:\/\/127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED\)\. Is `npm start` running\?/)
