@@ -70,6 +70,8 @@ const CASES: Case[] = [
   { key: 'duplicate-columns.csv', body: 'id,id,name\n1,2,x\n', expect: processed(1, 3, ['duplicate-label']) },
   { key: 'empty-column-name.csv', body: 'id,,name\n1,2,x\n', expect: processed(1, 3, ['blank-label']) },
   { key: 'all-odd-header.csv', body: '\ufeffa,a,\n1,2,3\n\n', expect: processed(1, 3, ['bom', 'duplicate-label', 'blank-label', 'blank-row']) },
+  // 11 repeats of one name: a record keeps 10 warnings of a code and counts the rest in one more-warnings.
+  { key: 'many-duplicates.csv', body: Array(12).fill('a').join(',') + '\n' + Array(12).fill('1').join(',') + '\n', expect: processed(1, 12, [...Array(10).fill('duplicate-label'), 'more-warnings']) },
   { key: 'semicolons.csv', body: 'a;b;c\n1;2;3\n', expect: { ...processed(1, 3), column_names: ['a', 'b', 'c'] } },
   { key: 'tabs.csv', body: 'a\tb\n1\t2\n', expect: processed(1, 2) },
   { key: 'wide-10000.csv', body: wide(10_000), expect: processed(1, 10_000) },
