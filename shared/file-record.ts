@@ -57,7 +57,7 @@ export const FileMetadata = Type.Object({
   processed_at: Type.Optional(Type.String({ format: 'date-time', description: 'When processing finished (ISO 8601, UTC).' })),
   etag: Type.String({ description: "The object's ETag, without quotes." }),
   details_omitted: Type.Optional(Type.Boolean({
-    description: 'Only in GET /files: true when this file\'s column_names and warnings are too large to list; GET /files/{name} returns them.'
+    description: 'True when column_names and warnings are left out: GET /files leaves out those too large for the table (GET /files/{name} returns them); either route, those whose object in the bucket was deleted.'
   }))
 }, {
   $id: 'FileMetadata',

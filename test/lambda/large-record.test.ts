@@ -1,7 +1,7 @@
 // Every file ends processed or failed whatever its header: repeated warnings are capped, and a record too large
 // for one DynamoDB item is kept whole in the bucket under .metadata/, with the API answering it complete.
 import t from 'tap'
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
 import { buildApp } from '../../api/app.ts'
 import { createDocumentClient } from '../../aws/clients.ts'
@@ -58,6 +58,14 @@ t.test('headers that make huge records still end with a verdict, readable throug
     const listed = (await app.inject('/files')).json().items as FileMetadata[]
     t.match(listed.find(item => item.filename === 'wide.csv'), { status: 'processed', details_omitted: true, column_names: undefined })
     t.equal(listed.find(item => item.filename === 'repeated.csv')?.details_omitted, undefined)
+  })
+
+  t.test('a record whose object was deleted is answered without its large fields, and says so', async t => {
+    const stored = await verdict('wide.csv')
+    await s3.send(new DeleteObjectCommand({ Bucket: config.bucketName, Key: stored.record_object! }))
+    const res = await app.inject('/files/wide.csv')
+    t.equal(res.statusCode, 200)
+    t.match(res.json(), { filename: 'wide.csv', status: 'processed', column_count: 10_000, details_omitted: true, column_names: undefined })
   })
 
   t.test('the record objects are not files: no record of their own, and reconcile finds nothing to do', async t => {
