@@ -59,6 +59,9 @@ t.test('event validation', async t => {
     lines.length = 0
     await handler({ Records: [{ ...record({ key: 'bad-key.csv' }), s3: { ...record({ key: 'x' }).s3, object: { key: '%E0%A4%A', size: 1 } } }] })
     t.match(skipped(), [{ msg: /s3\.object\.key is not URL-encoded text/ }])
+    lines.length = 0
+    await handler({ Records: [record({ key: `${'é'.repeat(511)}.csv` })] })
+    t.match(skipped(), [{ msg: /s3\.object\.key is longer than S3 allows \(1024 bytes\)/ }])
     t.same((await app.inject('/files')).json(), { items: [], nextCursor: null }, 'GET /files still answers')
   })
 
@@ -98,6 +101,13 @@ t.test('event validation', async t => {
     lines.length = 0
     for (const event of [null, 42, { Records: 'x' }, { hello: 'world' }]) await handler(event)
     t.equal(lines.filter(line => line.level === 'warn' && /not an S3 notification/.test(String(line.msg))).length, 4)
+  })
+
+  t.test('events the handler has no use for are ignored with one line', async t => {
+    lines.length = 0
+    await handler({ Records: [record({ key: 'restored.csv', eventName: 'ObjectRestore:Completed' })] })
+    t.equal(await table.get('restored.csv'), undefined)
+    t.match(lines, [{ level: 'info', key: 'restored.csv', msg: /the handler does nothing on ObjectRestore:Completed/ }])
   })
 
   t.test('keys under .metadata/ are the service\'s own: skipped with one line, no record', async t => {
