@@ -52,8 +52,11 @@ const BODY_LIMIT = 16 * 1024
 const MAX_PARAM_LENGTH = 3 * 1024
 /** A whole request (headers and a body of at most 16 KiB) must arrive within this; a trickled one gets 408. */
 const REQUEST_TIMEOUT_MS = 10_000
-/** A connection on which nothing moves for this long is closed, whatever it is waiting for. */
-const CONNECTION_TIMEOUT_MS = 30_000
+/**
+ * A connection on which nothing moves for this long is closed, e.g. a response nobody reads. Longer than Fastify's
+ * keep-alive timeout (72 s), so idle keep-alive connections still outlive a load balancer's (60 s on AWS ALB).
+ */
+const CONNECTION_TIMEOUT_MS = 75_000
 
 export async function buildApp ({ config, services = createServices(config), log = false, swaggerUiDir }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({

@@ -153,6 +153,7 @@ t.test('over HTTP: oversized headers, broken HTTP and a trickled body get proble
   const slow = await raw(app, 'POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{', { trickle: true })
   t.ok(slow.ms < 15_000, `the connection was cut after ${slow.ms} ms, not held open`)
   if (slow.text !== '') t.match(problemOf(slow.text), { status: 408, body: { code: 'request-timeout' } })
+  t.ok(app.server.timeout > app.server.keepAliveTimeout, 'an idle keep-alive connection is closed by keep-alive, never cut before a load balancer expects')
 })
 
 t.test('/ready runs one check at a time and reuses its answer for a moment', async t => {
