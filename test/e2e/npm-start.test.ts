@@ -57,12 +57,36 @@ t.test('npm start', async t => {
   t.equal(exitCode, 0, 'SIGTERM stops it cleanly')
 })
 
+t.test('one log format in the terminal: every log line is the same JSON shape, and the processed file is one line', async t => {
+  const env = { ...await userEnvironment(t), LOG_LEVEL: 'info' }
+  const api = `http://127.0.0.1:${env.PORT}`
+  const server = await startUp(t, env)
+  await uploadThroughApi(api, 'example.csv', SEED)
+  await waitForVerdict(api, 'example.csv', { timeoutMs: 30_000 })
+  await waitFor(async () => server.output().includes('processed example.csv') || undefined, 10_000, 'the handler\'s line')
+  server.child.kill('SIGTERM')
+  await once(server.child, 'exit')
+
+  const lines = server.output().split('\n').filter(line => line.startsWith('{'))
+  const logged = lines.map(line => JSON.parse(line) as Record<string, unknown>)
+  t.ok(logged.length >= 3, `log lines from the API and the handler (${logged.length})`)
+  for (const line of logged) {
+    t.match(line, { level: /^(info|warn|error)$/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, msg: String }, `same shape: ${JSON.stringify(line).slice(0, 80)}`)
+  }
+  const processed = logged.filter(line => typeof line.msg === 'string' && line.msg.startsWith('processed example.csv'))
+  t.equal(processed.length, 1, 'one line for the processed file')
+  t.match(processed[0], { msg: /^processed example\.csv: 2 rows, 5 columns in \d+ ms$/, requestId: /^[0-9a-f-]{36}$/, key: 'example.csv', status: 'processed' })
+  t.notOk(logged.some(line => line.url !== undefined), 'no request lines at info')
+  t.equal(server.output().split('NodeVersionSupportWarning').length - 1, process.versions.node.startsWith('20.') ? 1 : 0, 'the SDK\'s Node-version notice at most once')
+})
+
 t.test('killed with SIGKILL right after an upload, the next start still produces its metadata', async t => {
   const env = await userEnvironment(t)
   const api = `http://127.0.0.1:${env.PORT}`
   const first = await startUp(t, env)
   await uploadThroughApi(api, 'survivor.csv', 'a,b\n1,2\n3,4\n')
-  // The first event starts a handler process (about a second), so the kill lands before the file is processed.
+  // Processing needs several round trips to the emulators in the process killed here (tens of ms), while the kill
+  // follows the PUT's answer at once: the stack dies with the file unprocessed, or `processing` at most.
   first.child.kill('SIGKILL')
   await once(first.child, 'exit')
 
