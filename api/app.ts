@@ -8,7 +8,7 @@ import { FileMetadata } from '../shared/file-record.ts'
 import { LOG_FORMAT } from '../shared/logger.ts'
 import type { ApiConfig } from './config.ts'
 import { clientErrorHandler, frameworkProblem, installProblemHandlers, Problem } from './problem.ts'
-import { createServices, type ApiServices } from './services.ts'
+import { createServices, type ApiServices, type RouteOptions } from './services.ts'
 import { validatorCompiler } from './validation.ts'
 import files from './routes/files.ts'
 import health from './routes/health.ts'
@@ -22,11 +22,6 @@ export interface AppOptions {
   log?: boolean
   /** Directory of Swagger UI's static files; defaults to @fastify/swagger-ui's own (a bundle ships a copy). */
   swaggerUiDir?: string | undefined
-}
-
-export interface RouteOptions {
-  config: ApiConfig
-  services: ApiServices
 }
 
 /**

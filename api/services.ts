@@ -25,6 +25,12 @@ export interface ApiServices {
   checkReady: () => Promise<Record<string, string>>
 }
 
+/** What every route plugin is registered with. */
+export interface RouteOptions {
+  config: ApiConfig
+  services: ApiServices
+}
+
 export function createServices (config: ApiConfig): ApiServices {
   const interactive = { interactive: true }
   const s3 = createS3Client(config, interactive)

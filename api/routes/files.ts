@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { requireApiKey, OPTIONAL_BEARER } from '../auth.ts'
 import { HttpProblem } from '../problem.ts'
 import { FileMetadataRef, FileParams, FilePage, ListQuery, problem } from '../schemas.ts'
-import type { RouteOptions } from '../app.ts'
+import type { RouteOptions } from '../services.ts'
 
 const files: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, services }) => {
   if (config.apiKey !== undefined) app.addHook('onRequest', requireApiKey(config.apiKey))

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HttpProblem } from '../problem.ts'
 import { Health, problem, Ready } from '../schemas.ts'
 import { singleFlight } from '../single-flight.ts'
-import type { RouteOptions } from '../app.ts'
+import type { RouteOptions } from '../services.ts'
 
 /** How long a readiness answer is reused: /ready is open to anyone, and a check costs a call to S3 and one to DynamoDB. */
 export const READY_CACHE_MS = 2000

@@ -4,7 +4,7 @@ import { filenameProblem } from '../../shared/filename.ts'
 import { requireApiKey, OPTIONAL_BEARER } from '../auth.ts'
 import { HttpProblem } from '../problem.ts'
 import { problem, UploadRequest, UploadTicket } from '../schemas.ts'
-import type { RouteOptions } from '../app.ts'
+import type { RouteOptions } from '../services.ts'
 
 const uploads: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, services }) => {
   if (config.apiKey !== undefined) app.addHook('onRequest', requireApiKey(config.apiKey))
