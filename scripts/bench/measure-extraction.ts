@@ -2,13 +2,13 @@
 //   raw        GetObject, bytes counted and dropped: the ceiling for any extractor
 //   extractor  the product's Lambda handler on an S3 event: GetObject stream → metadata → DynamoDB item
 //   csv-parse  GetObject streamed through csv-parse alone, record by record
-import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
 import type { S3Event } from 'aws-lambda'
 import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { parseFully } from '../../shared/csv-metadata.ts'
 import { loadConfig } from '../../shared/config.ts'
-import { encodeEventKey } from '../../shared/s3-event-key.ts'
+import { objectCreatedEvent } from '../../shared/s3-events.ts'
 
 const [mode, key] = process.argv.slice(2) as [string, string]
 const config = loadConfig()
@@ -31,7 +31,11 @@ async function measure (): Promise<{ bytes: number, rows: number | undefined }> 
     return { bytes: size, rows: (await parseFully(() => body)).row_count }
   }
   const { handler } = await import('../../lambda/handler.ts')
-  const event = { Records: [{ eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: config.bucketName }, object: { key: encodeEventKey(key), size: 0, eTag: '' } } }] }
+  // The event S3 would send for the stored object (the handler checks its size and ETag fields).
+  const head = await s3.send(new HeadObjectCommand({ Bucket: config.bucketName, Key: key }))
+  const event = objectCreatedEvent(config.bucketName, config.awsRegion, {
+    key, size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replace(/"/g, ''), lastModified: head.LastModified ?? new Date()
+  })
   await handler(event as unknown as S3Event)
   const record = await new MetadataTable(createDocumentClient(config), config.tableName).get(key)
   return { bytes: record?.file_size_bytes ?? 0, rows: record?.row_count }
