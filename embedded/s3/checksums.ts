@@ -9,7 +9,7 @@ export interface Checksum {
 }
 
 /** The algorithms Node computes; CRC32C and CRC64NVME are accepted unchecked (no implementation without a dependency). */
-const ALGORITHMS: Record<string, () => Checksum> = {
+const ALGORITHMS = new Map<string, () => Checksum>(Object.entries({
   crc32: () => {
     let value = 0
     return {
@@ -19,7 +19,7 @@ const ALGORITHMS: Record<string, () => Checksum> = {
   },
   sha1: () => hashChecksum('sha1'),
   sha256: () => hashChecksum('sha256')
-}
+}))
 
 function hashChecksum (algorithm: string): Checksum {
   const hash = createHash(algorithm)
@@ -28,5 +28,6 @@ function hashChecksum (algorithm: string): Checksum {
 
 /** A checksum for `x-amz-checksum-<algorithm>`, or undefined when this S3 does not verify that algorithm. */
 export function createChecksum (header: string): Checksum | undefined {
-  return ALGORITHMS[header.replace(/^x-amz-checksum-/, '')]?.()
+  // A Map, so a header named after an Object.prototype member (x-amz-checksum-constructor) is just unknown.
+  return ALGORITHMS.get(header.replace(/^x-amz-checksum-/, ''))?.()
 }

@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto'
 import { errors, S3Error } from './errors.ts'
 import { sameSignature, type Authenticated } from './sigv4.ts'
 
+/** A trailer holds a checksum and its signature; anything past this is not an SDK's. */
+const MAX_TRAILER_LINES = 16
+
 export interface ChunkedOptions {
   /** The request's verified signature when the chunks are signed (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]). */
   signed?: Pick<Authenticated, 'signature' | 'signChunk'>
@@ -83,7 +86,10 @@ export function decodeAwsChunked (source: AsyncIterable<Buffer>, options: Chunke
   async function readTrailers (previous: string): Promise<void> {
     let signature: string | undefined
     let signedText = ''
+    let lines = 0
     for (let text = await line(); text !== ''; text = await line()) {
+      // Count lines, not names: repeated names would otherwise grow signedText without bound.
+      if (++lines > MAX_TRAILER_LINES) throw malformed('too many trailers')
       const colon = text.indexOf(':')
       if (colon <= 0) throw malformed('a trailer is not "name:value"')
       const name = text.slice(0, colon).trim().toLowerCase()
@@ -93,7 +99,6 @@ export function decodeAwsChunked (source: AsyncIterable<Buffer>, options: Chunke
         trailers.set(name, value)
         signedText += `${name}:${value}\n`
       }
-      if (trailers.size > 16) throw malformed('too many trailers')
     }
     if (options.signed !== undefined && trailers.size > 0) {
       const expected = await options.signed.signChunk(previous, createHash('sha256').update(signedText).digest('hex'), 'trailer')

@@ -12,6 +12,11 @@ function allowedMethods (request: S3Request): string[] {
   return request.params.has('uploads') || request.params.has('uploadId') ? ['PUT', 'POST'] : ['PUT']
 }
 
+/** CORS_ORIGINS is a list of origins, or `*` for any (as S3's AllowedOrigin `*`). */
+function allows (origins: string[], origin: string): boolean {
+  return origins.includes('*') || origins.includes(origin)
+}
+
 /** Answers a preflight OPTIONS request: 200 with the allowed method and headers, or 403 as S3 does. */
 export function preflight (request: S3Request, origins: string[]): void {
   const origin = header(request.req, 'origin')
@@ -20,7 +25,7 @@ export function preflight (request: S3Request, origins: string[]): void {
   if (origin === undefined || method === undefined) {
     throw new S3Error('BadRequest', 400, 'Insufficient information. Origin request header needed.')
   }
-  if (!origins.includes(origin) || !methods.includes(method)) {
+  if (!allows(origins, origin) || !methods.includes(method)) {
     throw new S3Error('AccessForbidden', 403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.', { Method: method, ResourceType: 'OBJECT' })
   }
   const requested = header(request.req, 'access-control-request-headers')
@@ -40,7 +45,7 @@ export function corsHeaders (request: S3Request, origins: string[]): void {
   const origin = header(request.req, 'origin')
   if (origin === undefined) return
   request.res.setHeader('vary', 'Origin')
-  if (origins.includes(origin) && allowedMethods(request).includes(request.method)) {
+  if (allows(origins, origin) && allowedMethods(request).includes(request.method)) {
     request.res.setHeader('access-control-allow-origin', origin)
     request.res.setHeader('access-control-expose-headers', 'ETag')
   }

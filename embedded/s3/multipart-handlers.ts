@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises'
 import type { BucketContext, Context } from './context.ts'
 import { MAX_OBJECT_BYTES, MAX_XML_BYTES } from './context.ts'
 import { errors } from './errors.ts'
+import { compareKeys } from './keys.ts'
 import { MAX_PARTS } from './multipart-store.ts'
 import { openPayload, readPayload } from './payload.ts'
 import { header, sendEmpty, sendXml, userMetadata } from './request.ts'
@@ -26,7 +27,7 @@ export async function createMultipartUpload ({ request, bucket }: Context): Prom
 }
 
 export async function uploadPart ({ request, bucket, auth }: Context): Promise<void> {
-  const partNumber = integerParam(request.params.get('partNumber'), 'partNumber', 1, MAX_PARTS, 0)
+  const partNumber = integerParam(request.params.get('partNumber') ?? '', 'partNumber', 1, MAX_PARTS, 0)
   const upload = bucket.uploads.get(request.params.get('uploadId')!, request.key)
   const payload = openPayload(request.req, auth, MAX_OBJECT_BYTES)
   const staged = await bucket.temp.stage(payload.data)
@@ -61,7 +62,7 @@ export async function completeMultipartUpload ({ request, bucket, auth }: Contex
   const upload = bucket.uploads.get(request.params.get('uploadId')!, request.key)
   const document = parseXml(await readPayload(request.req, auth, MAX_XML_BYTES))?.CompleteMultipartUpload as { Part?: Array<{ PartNumber?: unknown, ETag?: unknown }> } | undefined
   const parts = (document?.Part ?? []).map(part => ({ partNumber: Number(part.PartNumber), etag: String(part.ETag ?? '').trim() }))
-  if (document === undefined || parts.length > MAX_PARTS || parts.some(part => !Number.isInteger(part.partNumber) || part.etag === '')) throw errors.malformedXml()
+  if (document === undefined || parts.length > MAX_PARTS || parts.some(part => !Number.isInteger(part.partNumber) || part.partNumber < 1 || part.etag === '')) throw errors.malformedXml()
   const object = await bucket.uploads.complete(upload, parts, async (staged, size, etag) =>
     await bucket.objects.put(staged, { key: upload.key, size, etag, contentType: upload.contentType, metadata: upload.metadata }, 'ObjectCreated:CompleteMultipartUpload'))
   sendXml(request.res, 'CompleteMultipartUploadResult', [
@@ -78,10 +79,19 @@ export async function abortMultipartUpload ({ request, bucket }: Context): Promi
 export async function listMultipartUploads ({ request, bucket }: BucketContext): Promise<void> {
   const prefix = request.params.get('prefix') ?? ''
   const maxUploads = integerParam(request.params.get('max-uploads'), 'max-uploads', 0, 2_147_483_647, 1000)
-  const matching = bucket.uploads.list().filter(upload => upload.key.startsWith(prefix))
+  const keyMarker = request.params.get('key-marker') ?? ''
+  const uploadIdMarker = request.params.get('upload-id-marker') ?? ''
+  // In key order, then upload id; a page starts after the markers of the previous one.
+  const matching = bucket.uploads.list()
+    .filter(upload => upload.key.startsWith(prefix))
+    .sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0))
+    .filter(upload => {
+      const byKey = compareKeys(upload.key, keyMarker)
+      return keyMarker === '' || byKey > 0 || (byKey === 0 && uploadIdMarker !== '' && upload.uploadId > uploadIdMarker)
+    })
   const page = matching.slice(0, Math.min(maxUploads, 1000))
   sendXml(request.res, 'ListMultipartUploadsResult', [
-    xmlElement('Bucket', bucket.name), xmlElement('KeyMarker', ''), xmlElement('UploadIdMarker', ''),
+    xmlElement('Bucket', bucket.name), xmlElement('KeyMarker', keyMarker), xmlElement('UploadIdMarker', uploadIdMarker),
     xmlElement('NextKeyMarker', page.at(-1)?.key ?? ''), xmlElement('NextUploadIdMarker', page.at(-1)?.uploadId ?? ''),
     xmlElement('Prefix', prefix), xmlElement('MaxUploads', maxUploads), xmlElement('IsTruncated', page.length < matching.length),
     ...page.map(upload => xmlElement('Upload', [

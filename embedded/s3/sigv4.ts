@@ -172,8 +172,9 @@ export class SigV4Verifier {
   private signedHeaders (request: SignedRequest, signed: string[]): Record<string, string> {
     const headers: Record<string, string> = {}
     for (const name of signed) {
-      const value = request.headers[name]
-      if (value === undefined || name === '' || name === '__proto__') throw signatureMismatch()
+      // Own properties only: a signed-header name such as "constructor" must not find Object.prototype's.
+      const value = Object.hasOwn(request.headers, name) ? request.headers[name] : undefined
+      if (value === undefined || name === '') throw signatureMismatch()
       headers[name] = Array.isArray(value) ? value.join(',') : value
     }
     return headers
