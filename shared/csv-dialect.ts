@@ -2,8 +2,8 @@
 // Excel `sep=` line, and whether the first row is a header; and the csv-parse options that read that dialect.
 //
 // The rule, after DuckDB's sniffer: parse the first 100 records under each candidate dialect and keep the one under
-// which the most records have the same number of fields, more than one; then more fields, then fewer records
-// that disagree, then the order of preference (`,` `;` tab `|`; `"` before `'`; a doubled quote before a
+// which the largest share of records have the same number of fields, more than one; then more such records, then
+// more fields, then the order of preference (`,` `;` tab `|`; `"` before `'`; a doubled quote before a
 // backslash; no comments before `#`). A candidate must split at least half of the records that way, or the file
 // is read with the default (comma) dialect: a one-column file stays one column, and a comma file with a ragged
 // row still fails on that row. Like DuckDB, the first row is data rather than a header only when every value in
@@ -105,11 +105,16 @@ function score (sample: string, candidate: Candidate): Score {
   return { candidate, records: counts.length, fields, agreeing }
 }
 
-/** Whether `a` is a better explanation of the sample than `b`, which comes first in the order of preference. */
+/**
+ * Whether `a` is a better explanation of the sample than `b`, which comes first in the order of preference: the
+ * larger share of records that agree (a delimiter that also appears inside quoted, multi-line values can cut the
+ * sample into more records, so a count alone would favour it), then more agreeing records, then more fields.
+ */
 function better (a: Score, b: Score): boolean {
+  const share = a.agreeing * b.records - b.agreeing * a.records
+  if (share !== 0) return share > 0
   if (a.agreeing !== b.agreeing) return a.agreeing > b.agreeing
-  if (a.fields !== b.fields) return a.fields > b.fields
-  return a.records - a.agreeing < b.records - b.agreeing
+  return a.fields > b.fields
 }
 
 /** The first records of `sample` under `candidate`, however many fields each has; a parse error ends them. */

@@ -114,6 +114,13 @@ t.test('files shaped like the ones people have', async t => {
   }
 })
 
+t.test('a comma file whose quoted values hold semicolons and line breaks stays comma-separated', async t => {
+  // Read with ";", its quoted line breaks cut it into more records (1, 2, 2, 2, 2 fields) than "," does (6, 6, 6).
+  const text = 'column 0,column 1,column 2,column 3,column 4,column 5\na,";","\n;","a","a",000\n"a",000,";\n","a",000,";a"'
+  const found = await extractCsvMetadata(() => [Buffer.from(text)])
+  t.match(found, { row_count: 2, column_count: 6, dialect: { delimiter: ',', decided_by: 'sniffed: 3 of 3 rows have 6 fields' } })
+})
+
 t.test('a semicolon header over one-column rows stays one column, with the possible-delimiter warning', async t => {
   const result = await extractCsvMetadata(() => chunks('a;b\n1\n2\n3\n'))
   t.same(result.column_names, ['a;b'])
