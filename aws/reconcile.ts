@@ -4,6 +4,7 @@ import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3'
 import { isRecordObjectKey, Status } from '../shared/file-record.ts'
 import type { StoredObjectSummary } from '../shared/s3-events.ts'
 import type { MetadataTable, RecordSummary } from './metadata-table.ts'
+import { unquotedEtag } from '../shared/s3-object.ts'
 
 export type DriftReason = 'missing' | 'stale' | 'stuck' | 'orphan'
 
@@ -41,7 +42,7 @@ export async function findDrift ({ s3, table, bucket, stuckBefore }: DriftOption
       const object: StoredObjectSummary = {
         key: listed.Key!,
         size: listed.Size ?? 0,
-        etag: (listed.ETag ?? '').replace(/"/g, ''),
+        etag: unquotedEtag(listed.ETag ?? ''),
         lastModified: listed.LastModified ?? new Date(0)
       }
       const record = records.get(object.key)

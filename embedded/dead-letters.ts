@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { checkEvent } from '../shared/handle-event.ts'
+import { unquotedEtag } from '../shared/s3-object.ts'
 
 export interface DeadLetter {
   file: string
@@ -49,7 +50,7 @@ export function deadLetterEvent (letters: DeadLetter[], bucket: string, object: 
   for (const letter of [...letters].reverse()) {
     const records = (letter.event as { Records: unknown[] }).Records
     const index = checkEvent(letter.event, bucket)?.findLastIndex(checked =>
-      checked.action === 'create' && checked.object.key === object.key && checked.object.etag.replace(/"/g, '') === object.etag)
+      checked.action === 'create' && checked.object.key === object.key && unquotedEtag(checked.object.etag) === object.etag)
     if (index !== undefined && index >= 0) return { Records: [records[index]] }
   }
   return undefined

@@ -2,6 +2,7 @@
 // the outcome of reading a file becomes a record.
 import Type, { type Static } from 'typebox'
 import type { ProcessingError } from './processing-error.ts'
+import { unquotedEtag } from './s3-object.ts'
 
 /** Every status a record can have; `deleted` is a tombstone the API never shows. */
 export const Status = {
@@ -116,7 +117,7 @@ export function processingRecord (object: UploadedObject): FileMetadata {
     filename: object.key,
     upload_timestamp: new Date(object.eventTime).toISOString(),
     file_size_bytes: object.size,
-    etag: unquoted(object.etag),
+    etag: unquotedEtag(object.etag),
     status: Status.processing
   }
 }
@@ -130,7 +131,7 @@ export function verdictRecord (
   const at = processedAt.toISOString()
   if ('metadata' in outcome) {
     const metadata = { ...outcome.metadata, warnings: capWarnings(outcome.metadata.warnings) }
-    return { ...started, etag: unquoted(outcome.etag), file_size_bytes: outcome.size, ...metadata, status: Status.processed, processed_at: at }
+    return { ...started, etag: unquotedEtag(outcome.etag), file_size_bytes: outcome.size, ...metadata, status: Status.processed, processed_at: at }
   }
   const error = { code: outcome.code, message: outcome.message, ...(outcome.line === undefined ? {} : { line: outcome.line }) }
   return { ...started, status: Status.failed, error, processed_at: at }
@@ -153,8 +154,4 @@ export function capWarnings (warnings: Issue[]): Issue[] {
     code: 'more-warnings',
     message: `${total} more warning(s) like the ones above were left out: ${left.map(([code, count]) => `${count} ${code}`).join(', ')}.`
   }]
-}
-
-function unquoted (etag: string): string {
-  return etag.replace(/"/g, '')
 }

@@ -7,6 +7,7 @@ import { isRecordObjectKey } from './file-record.ts'
 import { processObject, removeObject, type CreatedObject, type ProcessDeps, type RemovedObject } from './process-object.ts'
 import { decodeEventKey } from './s3-event-key.ts'
 import { orderingKey } from './sequencer.ts'
+import { MAX_KEY_BYTES } from './s3-object.ts'
 
 /** The fields of an S3 event record that are read, and what each must be. */
 const S3EventRecord = Compile(Type.Object({
@@ -24,9 +25,6 @@ const S3EventRecord = Compile(Type.Object({
     })
   })
 }))
-
-/** S3 keys are at most 1,024 bytes of UTF-8. */
-const MAX_KEY_BYTES = 1024
 
 /** One record of an event, checked: what to do with it. */
 export type CheckedRecord =

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { errors } from './errors.ts'
 import { KeyedLock, readJson, type TempFiles } from './files.ts'
 import { compareKeys } from './keys.ts'
+import { unquotedEtag } from '../../shared/s3-object.ts'
 
 export interface Upload {
   uploadId: string
@@ -115,7 +116,7 @@ export class MultipartStore {
       const parts = requested.map(({ partNumber, etag }, index) => {
         if (index > 0 && partNumber <= requested[index - 1]!.partNumber) throw errors.invalidPartOrder()
         const part = upload.parts.get(partNumber)
-        if (part === undefined || part.etag !== etag.replace(/"/g, '')) throw errors.invalidPart()
+        if (part === undefined || part.etag !== unquotedEtag(etag)) throw errors.invalidPart()
         return part
       })
       if (parts.slice(0, -1).some(part => part.size < MIN_PART_BYTES)) throw errors.entityTooSmall()

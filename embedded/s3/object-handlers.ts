@@ -6,8 +6,9 @@ import type { BucketContext, Context } from './context.ts'
 import { MAX_OBJECT_BYTES, MAX_XML_BYTES } from './context.ts'
 import type { StoredObject } from './object-store.ts'
 import { openPayload, readPayload } from './payload.ts'
-import { header, MAX_KEY_BYTES, sendEmpty, sendXml, userMetadata } from './request.ts'
+import { header, sendEmpty, sendXml, userMetadata } from './request.ts'
 import { parseXml, xmlElement } from './xml.ts'
+import { MAX_KEY_BYTES, unquotedEtag } from '../../shared/s3-object.ts'
 
 const READ_CHUNK_BYTES = 1024 * 1024
 
@@ -54,7 +55,7 @@ function byteRange (value: string | undefined, size: number): { start: number, e
 
 /** Whether an If-Match / If-None-Match list names the ETag. */
 function matches (list: string, etag: string): boolean {
-  return list.split(',').some(item => item.trim() === '*' || item.trim().replace(/^W\//, '').replace(/"/g, '') === etag)
+  return list.split(',').some(item => item.trim() === '*' || unquotedEtag(item.trim().replace(/^W\//, '')) === etag)
 }
 
 export async function getObject ({ request, bucket }: Context): Promise<void> {

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { errors } from './errors.ts'
 import { xmlDocument } from './xml.ts'
+import { MAX_KEY_BYTES } from '../../shared/s3-object.ts'
 
 export interface S3Request {
   req: IncomingMessage
@@ -17,8 +18,6 @@ export interface S3Request {
   query: Array<[string, string]>
   params: Map<string, string>
 }
-
-export const MAX_KEY_BYTES = 1024
 
 function decode (text: string): string {
   try {

@@ -9,6 +9,7 @@ import { MetadataTable } from '../../aws/metadata-table.ts'
 import { parseFully } from '../../shared/csv-metadata.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { objectCreatedEvent } from '../../shared/s3-events.ts'
+import { unquotedEtag } from '../../shared/s3-object.ts'
 
 const [mode, key] = process.argv.slice(2) as [string, string]
 const config = loadConfig()
@@ -34,7 +35,7 @@ async function measure (): Promise<{ bytes: number, rows: number | undefined }> 
   // The event S3 would send for the stored object (the handler checks its size and ETag fields).
   const head = await s3.send(new HeadObjectCommand({ Bucket: config.bucketName, Key: key }))
   const event = objectCreatedEvent(config.bucketName, config.awsRegion, {
-    key, size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replace(/"/g, ''), lastModified: head.LastModified ?? new Date()
+    key, size: head.ContentLength ?? 0, etag: unquotedEtag(head.ETag ?? ''), lastModified: head.LastModified ?? new Date()
   })
   await handler(event as unknown as S3Event)
   const record = await new MetadataTable(createDocumentClient(config), config.tableName).get(key)
