@@ -4,14 +4,14 @@ import { buildApp } from './app.ts'
 import type { ApiConfig } from './config.ts'
 
 export interface ServeOptions {
-  /** Says where S3 and DynamoDB are, for the banner. */
-  awsLine: string
+  /** Says where S3 and DynamoDB are, for the banner; by default the endpoint in use, or real AWS. */
+  awsLine?: string
   /** Runs once the API has stopped taking requests, before the process exits (e.g. stopping the emulators). */
   onClose?: () => Promise<void>
 }
 
 /** Listens on HOST:PORT; the first SIGINT or SIGTERM lets in-flight work finish, a second one exits at once. */
-export async function serveApi (config: ApiConfig, options: ServeOptions): Promise<FastifyInstance> {
+export async function serveApi (config: ApiConfig, options: ServeOptions = {}): Promise<FastifyInstance> {
   const app = await buildApp({ config, log: true })
   try {
     await app.listen({ host: config.host, port: config.port })
@@ -34,7 +34,7 @@ export async function serveApi (config: ApiConfig, options: ServeOptions): Promi
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-  console.log(banner(config, options.awsLine))
+  console.log(banner(config, options.awsLine ?? `AWS:           ${config.awsEndpoint ?? `real AWS (${config.awsRegion})`}`))
   return app
 }
 

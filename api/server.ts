@@ -3,8 +3,7 @@ import { loadApiConfig } from './config.ts'
 import { serveApi } from './serve.ts'
 
 try {
-  const config = loadApiConfig()
-  await serveApi(config, { awsLine: `AWS:           ${config.awsEndpoint ?? `real AWS (${config.awsRegion})`}` })
+  await serveApi(loadApiConfig())
 } catch (err) {
   console.error(`Cannot start: ${err instanceof Error ? err.message : String(err)}`)
   process.exit(1)

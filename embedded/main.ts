@@ -5,7 +5,7 @@ import { startEmbeddedStack } from './stack.ts'
 
 async function main (config: EmbeddedConfig): Promise<void> {
   if (config.stack === 'external') {
-    await serveApi(config, { awsLine: `AWS:           ${config.awsEndpoint ?? `real AWS (${config.awsRegion})`}` })
+    await serveApi(config)
     return
   }
   const stack = await startEmbeddedStack(config).catch((err: unknown) => { throw portInUse(err, config.embeddedPort, 'EMBEDDED_PORT') })
