@@ -1,6 +1,6 @@
 // S3 event notifications as S3 delivers them: URL-encoded keys, size and ETag, and a per-key sequencer.
 import { randomBytes } from 'node:crypto'
-import { encodeEventKey } from '../../shared/s3-event-key.ts'
+import { s3EventRecord, type EventObject } from '../../shared/s3-events.ts'
 
 /** An S3 event notification (one record). */
 export interface RawS3Event {
@@ -27,30 +27,19 @@ export function nextSequencer (): string {
   return last.toString(16).toUpperCase().padStart(16, '0')
 }
 
-export interface EventObject { key: string, size?: number, etag?: string, sequencer: string, time?: string }
-
-/** One record as S3 would deliver it for `eventName` on `object` of `bucket`. */
-export function s3Event (eventName: EventName, bucket: string, region: string, object: EventObject): RawS3Event {
+/** One record as S3 would deliver it for `eventName` on `object` of `bucket`, with the requester's identity. */
+export function s3Event (eventName: EventName, bucket: string, region: string, object: Omit<EventObject, 'time'> & { sequencer: string, time?: string }): RawS3Event {
+  const record = s3EventRecord(eventName, bucket, region, { ...object, time: object.time ?? new Date().toISOString() }, 'embedded')
   return {
     Records: [{
-      eventVersion: '2.1',
-      eventSource: 'aws:s3',
-      awsRegion: region,
-      eventTime: object.time ?? new Date().toISOString(),
-      eventName,
+      ...record,
       userIdentity: { principalId: 'AWS:EMBEDDED' },
       requestParameters: { sourceIPAddress: '127.0.0.1' },
       responseElements: { 'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase(), 'x-amz-id-2': randomBytes(32).toString('base64') },
       s3: {
-        s3SchemaVersion: '1.0',
-        configurationId: 'embedded',
-        bucket: { name: bucket, ownerIdentity: { principalId: 'EMBEDDED' }, arn: `arn:aws:s3:::${bucket}` },
-        object: {
-          key: encodeEventKey(object.key),
-          ...(object.size === undefined ? {} : { size: object.size }),
-          ...(object.etag === undefined ? {} : { eTag: object.etag }),
-          sequencer: object.sequencer
-        }
+        ...record.s3,
+        bucket: { ...record.s3.bucket, ownerIdentity: { principalId: 'EMBEDDED' } },
+        object: { ...record.s3.object, sequencer: object.sequencer }
       }
     }]
   }
