@@ -47,7 +47,18 @@ export const FileProfile = Type.Object({
   description: 'The profile of every column, computed over the whole file in the same pass that counts its rows. Every figure is exact except distinct counts marked `exact: false`.'
 })
 
+/** One column as the record summarizes it; GET /files/{name}/profile has the rest (bounds, lengths, formats, samples). */
+export const ColumnSummary = Type.Pick(ColumnProfile, ['name', 'type', 'empty', 'nulls', 'distinct'], {
+  description: 'One column at a glance: its type, empty and null counts and distinct count, as in the profile.'
+})
+
+/** The record's per-column summary of a profile, in column order. */
+export function summarizeColumns (profile: FileProfile): ColumnSummary[] {
+  return profile.columns.map(({ name, type, empty, nulls, distinct }) => ({ name, type, empty, nulls, distinct }))
+}
+
 export type ColumnType = Static<typeof ColumnType>
 export type DistinctCount = Static<typeof DistinctCount>
 export type ColumnProfile = Static<typeof ColumnProfile>
 export type FileProfile = Static<typeof FileProfile>
+export type ColumnSummary = Static<typeof ColumnSummary>
