@@ -1,10 +1,10 @@
 // What the routes need from AWS (presigning, the metadata table, readiness), wired from the configuration.
-import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { HeadBucketCommand } from '@aws-sdk/client-s3'
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
 import { completeRecord, listedRecord } from '../aws/large-records.ts'
 import { MetadataTable } from '../aws/metadata-table.ts'
+import { createPresigner } from '../aws/presign.ts'
 import { reaching, reasonOf } from '../aws/unavailable.ts'
 import type { FileMetadata } from '../shared/file-record.ts'
 import type { ApiConfig } from './config.ts'
@@ -35,6 +35,7 @@ export function createServices (config: ApiConfig): ApiServices {
   const interactive = { interactive: true }
   const s3 = createS3Client(config, interactive)
   const presigner = createS3Client(config, { endpoint: config.s3PublicEndpoint })
+  const presign = createPresigner(presigner, config.bucketName)
   const dynamodb = createDynamoDBClient(config, interactive)
   const table = new MetadataTable(createDocumentClient(config, interactive), config.tableName)
   const tableName = `dynamodb:${config.tableName}`
@@ -42,14 +43,9 @@ export function createServices (config: ApiConfig): ApiServices {
 
   return {
     presignUpload: async (key, contentLength) => {
-      const command = new PutObjectCommand({ Bucket: config.bucketName, Key: key, ContentLength: contentLength })
-      const url = await getSignedUrl(presigner, command, {
-        expiresIn: config.uploadUrlExpiresIn,
-        ...(contentLength === undefined ? {} : { signableHeaders: new Set(['content-length']) })
-      })
       const headers: Record<string, string> = contentLength === undefined ? {} : { 'content-length': String(contentLength) }
       return {
-        url,
+        url: await presign('PUT', key, {}, headers, config.uploadUrlExpiresIn),
         headers,
         expiresAt: new Date(Date.now() + config.uploadUrlExpiresIn * 1000)
       }
