@@ -28,7 +28,7 @@ export default [
   { files: ['infra/**'], rules: { 'no-new': 'off' } },
 
   boundary(['shared/**'], {
-    folders: ['api', 'aws', 'lambda', 'embedded', 'infra', 'scripts', 'test'],
+    folders: ['api', 'aws', 'lambda', 'embedded', 'infra', 'scripts', 'test', 'web'],
     packages: ['@aws-sdk', '@smithy', 'fastify', '@fastify', 'pino', 'node:fs', 'fs', 'node:child_process', 'node:http', 'node:net'],
     why: 'shared/ is the pure core: no framework, no AWS SDK, no file system'
   }),
@@ -38,8 +38,8 @@ export default [
     why: 'aws/ holds the AWS SDK adapters of the core; its callers come to it'
   }),
   boundary(['api/**'], {
-    folders: ['lambda', 'embedded', 'infra', 'scripts', 'test'],
-    why: 'api/ is the HTTP adapter: it never reaches the handler or the emulators'
+    folders: ['lambda', 'embedded', 'infra', 'scripts', 'test', 'web'],
+    why: 'api/ is the HTTP adapter: it never reaches the handler or the emulators, and serves the page only as built files'
   }),
   boundary(['lambda/**'], {
     folders: ['api', 'embedded', 'infra', 'scripts', 'test'],
@@ -53,6 +53,11 @@ export default [
   boundary(['embedded/**'], {
     folders: ['lambda', 'scripts', 'test'],
     why: 'embedded/ runs the deployed handler by its module path, as Lambda would, never by import'
+  }),
+  boundary(['web/**'], {
+    folders: ['api', 'aws', 'lambda', 'embedded', 'infra', 'scripts', 'test'],
+    packages: ['node:*', 'fs', '@aws-sdk', '@smithy', 'fastify', '@fastify', 'pino', 'esbuild'],
+    why: 'web/ is the page, run by browsers: it talks to the API over HTTP and shares only shared/\'s types and rules'
   }),
   boundary(['scripts/**'], {
     folders: ['test'],

@@ -41,3 +41,13 @@ t.test('scripts/ (the bench included) never import the tests\' helpers', async t
   t.match(await violations('scripts/probe.ts', importing('../test/helpers/stack.ts')), [/no import from test\//])
   t.same(await violations('scripts/bench/probe.ts', importing('../lib/free-port.ts')), [], 'scripts/lib/ is where they share code')
 })
+
+t.test('web/ (the page) shares only shared/ with the rest, and api/ serves it only as built files', async t => {
+  for (const target of ['node:fs', 'fs', '../../api/app.ts', '../../aws/clients.ts', '../../infra/web-bundle.ts', 'fastify', '@aws-sdk/client-s3']) {
+    t.match(await violations('web/src/probe.ts', importing(target)), [/web\/ is the page/], target)
+  }
+  t.same(await violations('web/src/probe.ts', importing('../../shared/filename.ts')), [], 'the core\'s rules are fine')
+  t.same(await violations('web/src/probe.ts', importing('@uppy/core')), [], 'browser packages are fine')
+  t.match(await violations('api/routes/probe.ts', importing('../../web/src/api.ts')), [/no import from web\//])
+  t.match(await violations('shared/probe.ts', importing('../web/src/api.ts')), [/no import from web\//])
+})
