@@ -1,5 +1,6 @@
-// The embedded S3 (embedded/s3/) and DynamoDB (dynalite, behind a signature check) on one HTTP port, like
-// LocalStack's edge port 4566: requests with a DynamoDB X-Amz-Target header go to DynamoDB, the rest to S3.
+// The embedded S3 (embedded/s3/), DynamoDB (dynalite, behind a signature check) and EventBridge (PutEvents) on one
+// HTTP port, like LocalStack's edge port 4566: requests go by their X-Amz-Target header to DynamoDB or EventBridge,
+// the rest to S3.
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -7,11 +8,12 @@ import { join } from 'node:path'
 import dynalite from 'dynalite'
 import { EMBEDDED_CREDENTIALS } from './config.ts'
 import { withDynamoDbAuth } from './dynamodb-auth.ts'
+import { eventBridgeHandler, EVENTS_TARGET, type BusEvent } from './eventbridge.ts'
 import type { RawS3Event } from './s3/events.ts'
 import { startS3Server } from './s3/s3-server.ts'
 import type { Credentials } from './s3/sigv4.ts'
 
-export type { RawS3Event }
+export type { RawS3Event, BusEvent }
 
 export interface AwsEmulatorOptions {
   host: string
@@ -26,6 +28,10 @@ export interface AwsEmulatorOptions {
   /** Browser origins allowed to PUT objects (CORS); none when empty. */
   corsOrigins?: string[]
   onS3Event: (event: RawS3Event) => void
+  /** EventBridge buses PutEvents accepts besides `default`. */
+  eventBuses?: string[]
+  /** Receives the events each PutEvents call put on a bus; by default they are dropped (a bus with no rule). */
+  onBusEvents?: (events: BusEvent[]) => void
 }
 
 export interface AwsEmulator {
@@ -68,10 +74,18 @@ export async function startAwsEmulator (options: AwsEmulatorOptions): Promise<Aw
     await once(dynamo, 'listening')
     const [dynaliteHandler] = dynamo.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
     const dynamoHandler = withDynamoDbAuth(dynaliteHandler!, credentials, logError)
+    const eventsHandler = eventBridgeHandler({
+      credentials,
+      region: options.region ?? 'us-east-1',
+      buses: ['default', ...options.eventBuses ?? []],
+      onEvents: options.onBusEvents ?? (() => {}),
+      log: logError
+    })
 
     dispatch = (req, res) => {
       const target = req.headers['x-amz-target']
       if (typeof target === 'string' && DYNAMODB_TARGET.test(target)) dynamoHandler(req, res)
+      else if (typeof target === 'string' && EVENTS_TARGET.test(target)) eventsHandler(req, res)
       else s3.handle(req, res)
     }
 

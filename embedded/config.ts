@@ -2,6 +2,7 @@
 import Type, { type Static } from 'typebox'
 import { ApiSettings, deriveApi, type ApiConfig } from '../api/config.ts'
 import { Integer, readSettings, Text } from '../shared/config.ts'
+import { webhookTargets, WebhookSettings, type WebhookTargets } from '../shared/webhooks.ts'
 
 /** The embedded stack's default credential pair (LocalStack's convention, so its users' exports work). */
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
@@ -9,6 +10,7 @@ export const EMBEDDED_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'tes
 /** Every variable the product reads: the embedded stack's, the API's and the core's. */
 export const EmbeddedSettings = Type.Object({
   ...ApiSettings.properties,
+  ...WebhookSettings.properties,
   stack: Type.Optional(Type.Enum(['embedded', 'external'], { description: 'embedded: `npm start` starts the local S3/DynamoDB emulators; external: it uses AWS_ENDPOINT_URL or real AWS.' })),
   embeddedPort: Integer(0, 65535, 4566, 'Port of the embedded S3 + DynamoDB endpoint.'),
   dataDir: Text('.data', 'Where the embedded stack keeps its S3 objects and DynamoDB tables.'),
@@ -19,6 +21,8 @@ export const EmbeddedSettings = Type.Object({
 
 export type EmbeddedConfig = ApiConfig & Omit<Static<typeof EmbeddedSettings>, keyof Static<typeof ApiSettings>> & {
   stack: 'embedded' | 'external'
+  /** Where the embedded stack sends webhooks; undefined without WEBHOOK_URLS (on AWS the sender function sends them). */
+  webhooks: WebhookTargets | undefined
 }
 
 /**
@@ -27,7 +31,7 @@ export type EmbeddedConfig = ApiConfig & Omit<Static<typeof EmbeddedSettings>, k
  */
 export function loadEmbeddedConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Static<typeof EmbeddedSettings>> = {}): Readonly<EmbeddedConfig> {
   const settings = { ...readSettings(EmbeddedSettings, env), ...overrides }
-  const api = deriveApi(settings)
+  const api = { ...deriveApi(settings), webhooks: webhookTargets(settings) }
   const stack = settings.stack ?? (runsAgainstAws(api.awsEndpoint, env) ? 'external' : 'embedded')
   if (stack === 'external') return Object.freeze({ ...api, stack })
   const awsEndpoint = `http://127.0.0.1:${settings.embeddedPort}`

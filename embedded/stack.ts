@@ -1,20 +1,26 @@
-// The embedded AWS stack: emulators on one port, bucket and table provisioned, S3 events delivered to the handler.
+// The embedded AWS stack: emulators on one port, bucket and table provisioned, S3 events delivered to the handler,
+// verdict events on the bus delivered as webhooks.
 import { join } from 'node:path'
+import pino from 'pino'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
 import { MetadataTable } from '../aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../aws/provision.ts'
 import { reconcile, type ReconcileResult } from '../aws/reconcile.ts'
 import { PROCESSOR, processorEnvironment } from '../infra/pipeline.ts'
+import { LOG_FORMAT, type Logger } from '../shared/logger.ts'
 import { objectCreatedEvent } from '../shared/s3-events.ts'
+import { recordOfEvent } from '../shared/verdict-event.ts'
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts'
 import { variableName, type Credentials } from '../shared/config.ts'
 import { EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
 import { lockDataDir } from './data-lock.ts'
 import { deadLetterEvent, readDeadLetters, writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
+import { WebhookDeliveries } from './webhook-deliveries.ts'
 
 export type StackConfig = Pick<EmbeddedConfig, 'awsRegion' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
-'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'corsOrigins' | 'logLevel'> & Partial<Pick<EmbeddedConfig, 'credentials'>>
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'corsOrigins' | 'logLevel'> &
+Partial<Pick<EmbeddedConfig, 'credentials' | 'eventBusName' | 'webhooks'>>
 
 export interface EmbeddedStack {
   /** The S3 + DynamoDB endpoint, e.g. http://127.0.0.1:4566. */
@@ -28,7 +34,12 @@ export interface EmbeddedStack {
   close: () => Promise<void>
 }
 
-export type RuntimeOptions = Partial<Pick<LambdaRuntimeOptions, 'handlerModule' | 'retryDelaysMs' | 'output' | 'onFailure'>>
+export type RuntimeOptions = Partial<Pick<LambdaRuntimeOptions, 'handlerModule' | 'retryDelaysMs' | 'output' | 'onFailure'>> & {
+  /** Waits between webhook attempts (shared/webhooks.ts WEBHOOK_RETRY_DELAYS_MS by default); tests shorten them. */
+  webhookRetryDelaysMs?: number[]
+  /** Where the stack's own lines go (webhook deliveries); pino on stdout at LOG_LEVEL by default. */
+  logger?: Logger
+}
 
 /** Starts the stack; fails with a clear error when the port or the data directory is already in use. */
 export async function startEmbeddedStack (config: StackConfig, runtimeOptions: RuntimeOptions = {}): Promise<EmbeddedStack> {
@@ -37,6 +48,11 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
   let runtime: LambdaRuntime | undefined
   let emulator: AwsEmulator | undefined
   let closing = false
+  const { onFailure, webhookRetryDelaysMs, logger, ...options } = runtimeOptions
+  const log = logger ?? pino({ ...LOG_FORMAT, level: config.logLevel })
+  const webhooks = config.webhooks === undefined
+    ? undefined
+    : new WebhookDeliveries({ dataDir: config.dataDir, targets: config.webhooks, logger: log, ...(webhookRetryDelaysMs === undefined ? {} : { retryDelaysMs: webhookRetryDelaysMs }) })
   try {
     emulator = await startAwsEmulator({
       host: '127.0.0.1',
@@ -47,13 +63,20 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       credentials,
       corsOrigins: config.corsOrigins,
       // Once closing, new events are left to the next start's catch-up.
-      onS3Event: event => { if (!closing) runtime?.invoke(event) }
+      onS3Event: event => { if (!closing) runtime?.invoke(event) },
+      eventBuses: config.eventBusName === undefined ? [] : [config.eventBusName],
+      // The rule of this bus: every verdict to every webhook URL (kept on disk before PutEvents answers).
+      onBusEvents: events => {
+        for (const event of events) {
+          const read = recordOfEvent(event)
+          if ('record' in read) webhooks?.enqueue(read.record)
+        }
+      }
     })
     const endpoint = emulator.endpoint
     const clientConfig = { awsRegion: config.awsRegion, awsEndpoint: endpoint, credentials }
     const s3 = createS3Client(clientConfig)
 
-    const { onFailure, ...options } = runtimeOptions
     runtime = new LambdaRuntime({
       codeDir: join(config.dataDir, 'lambda'),
       concurrency: config.lambdaConcurrency,
@@ -74,6 +97,8 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       })()
     ])
     const running = emulator
+    const resumed = webhooks?.start() ?? 0
+    if (resumed > 0) log.info({ pending: resumed }, `resuming ${resumed} webhook delivery(ies) left pending by the last run`)
     const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
     // A file with a dead letter is re-driven with the letter's own event: its upload time and sequencer are kept.
     const letters = readDeadLetters(config.dataDir)
@@ -91,6 +116,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
         closing = true
         await caughtUp.catch(() => {})
         await started.close()
+        await webhooks?.close()
         await running.close()
         release()
       }
@@ -98,6 +124,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
   } catch (err) {
     closing = true
     await runtime?.close(0)
+    await webhooks?.close()
     await emulator?.close()
     release()
     throw err

@@ -27,8 +27,9 @@ export const PROCESSOR = {
 export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 15 } as const
 
 /** What the processor reads from its environment, as a function of the configuration it is deployed with. */
-export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'logLevel'>): Record<string, string> {
+export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'logLevel'> & Partial<Pick<Config, 'eventBusName'>>): Record<string, string> {
   return {
+    ...(config.eventBusName === undefined ? {} : { EVENT_BUS_NAME: config.eventBusName }),
     BUCKET_NAME: config.bucketName,
     TABLE_NAME: config.tableName,
     MAX_RECORD_BYTES: String(config.maxRecordBytes),

@@ -1,4 +1,4 @@
-// SigV4 verification for S3 and DynamoDB: each signature is recomputed with the SDK's own signer
+// SigV4 verification for S3, DynamoDB and EventBridge: each signature is recomputed with the SDK's own signer
 // (@smithy/signature-v4) from what the request says it signed, and compared in constant time.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -70,7 +70,7 @@ export function sameSignature (a: string, b: string): boolean {
 /** Verifies requests signed for `service` with the one credential pair. */
 export class SigV4Verifier {
   private readonly signer: SignatureV4
-  constructor (private readonly credentials: Credentials, private readonly service: 's3' | 'dynamodb') {
+  constructor (private readonly credentials: Credentials, private readonly service: 's3' | 'dynamodb' | 'events') {
     // S3 signs the path as sent; other services normalize it (the SDK's own settings per service).
     this.signer = new SignatureV4({ credentials, region: 'us-east-1', service, sha256: Sha256, uriEscapePath: service !== 's3', applyChecksum: false })
   }
