@@ -25,6 +25,9 @@ export interface LambdaRuntimeOptions {
   onFailure?: (event: unknown, error: string) => void
 }
 
+/** `node --cpu-prof --cpu-prof-dir=… embedded/main.ts` profiles the workers too (Node refuses these in NODE_OPTIONS). */
+const PROFILING_FLAGS = process.execArgv.filter(flag => /^--(cpu|heap)-prof/.test(flag))
+
 interface Job { event: unknown, attempt: number }
 interface Worker { child: ChildProcess, ready: boolean, job?: Job, settle?: (result: InvocationResult) => void }
 
@@ -109,8 +112,8 @@ export class LambdaRuntime {
     const output = this.#options.output
     const child = fork(this.#code!.worker, [], {
       env: { ...this.#options.env(), LAMBDA_HANDLER_MODULE: this.#code!.handlerModule },
-      // Plain Node running bundled JavaScript, as on Lambda: none of this process's loaders (tsx).
-      execArgv: [],
+      // Plain Node running bundled JavaScript, as on Lambda: none of this process's loaders (tsx), only its profiling.
+      execArgv: PROFILING_FLAGS,
       // Its own process group: a terminal's Ctrl-C goes to the runtime, which drains, not to a handler mid-file.
       detached: true,
       stdio: ['ignore', output, output, 'ipc']

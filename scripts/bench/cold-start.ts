@@ -30,12 +30,37 @@ export async function coldStart (runs = 3): Promise<ColdStart> {
   return { banner: median(r => r.banner), cold: median(r => r.cold), warm: median(r => r.warm) }
 }
 
-async function oneRun (): Promise<ColdStart> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'csv-metadata-cold-start-'))
+/** An `npm start` running in its own process, as a user starts it. */
+export interface Service {
+  /** The API's base URL. */
+  api: string
+  /** The embedded S3 + DynamoDB endpoint. */
+  endpoint: string
+  /** Seconds from the spawn to the banner. */
+  bannerSeconds: number
+  /** Stops it (SIGTERM, then waits for its exit). */
+  stop: () => Promise<void>
+}
+
+/**
+ * Runs `npm start`'s command on free ports with its data in `dataDir`; resolves at its banner. `env` adds variables,
+ * `nodeFlags` Node options (`--cpu-prof` ones reach the workers too).
+ */
+export async function startService (dataDir: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Promise<Service> {
   const port = await freePort()
-  const env = { ...process.env, STACK: 'embedded', PORT: String(port), EMBEDDED_PORT: String(await freePort()), DATA_DIR: dataDir }
+  const embeddedPort = await freePort()
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'embedded/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'embedded/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, STACK: 'embedded', PORT: String(port), EMBEDDED_PORT: String(embeddedPort), DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    await exited
+  }
   try {
     const bannerAt = await new Promise<number>((resolve, reject) => {
       let output = ''
@@ -49,16 +74,25 @@ async function oneRun (): Promise<ColdStart> {
       })
       child.once('exit', code => reject(new Error(`npm start exited (${code}) before its banner:\n${output}`)))
     })
-    const api = `http://127.0.0.1:${port}`
-    const cold = await putToProcessed(api, 'example.csv')
-    const warm = await putToProcessed(api, 'warm.csv')
-    return { banner: (bannerAt - started) / 1000, cold, warm }
+    return { api: `http://127.0.0.1:${port}`, endpoint: `http://127.0.0.1:${embeddedPort}`, bannerSeconds: (bannerAt - started) / 1000, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+async function oneRun (): Promise<ColdStart> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'csv-metadata-cold-start-'))
+  const service = await startService(dataDir).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true })
+    throw err
+  })
+  try {
+    const cold = await putToProcessed(service.api, 'example.csv')
+    const warm = await putToProcessed(service.api, 'warm.csv')
+    return { banner: service.bannerSeconds, cold, warm }
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      await exited
-    }
+    await service.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

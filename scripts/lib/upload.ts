@@ -44,6 +44,11 @@ export async function uploadThroughApi (api: string, filename: string, body: Upl
   return putUpload(await requestUpload(api, filename), body)
 }
 
+/** Processed or failed: what a record ends as, where `processing` (or a record written before the PUT) is on its way. */
+function isVerdict (file: FileMetadata): boolean {
+  return file.status === 'processed' || file.status === 'failed'
+}
+
 /**
  * Polls GET /files/{filename} until its record is processed or failed, and returns it. Until then a 404 (the event
  * has not arrived), another answer or a refused connection (the API restarting) means ask again.
@@ -54,7 +59,7 @@ export async function waitForVerdict (api: string, filename: string, { timeoutMs
     const res = await fetch(url, { signal })
     if (res.status !== 200) return { seen: `${res.status} ${await res.text()}` }
     const file = await res.json() as FileMetadata
-    return file.status === 'processing' ? { seen: 'status processing' } : { value: file }
+    return isVerdict(file) ? { value: file } : { seen: `status ${file.status}` }
   })
 }
 
@@ -77,7 +82,7 @@ export async function waitForVerdicts (
       if (res.status !== 200) return { seen: `GET /files answered ${res.status} ${await res.text()}` }
       const page = await res.json() as { items: FileMetadata[], nextCursor: string | null }
       for (const file of page.items) {
-        if (file.status === 'processing' || !pending.delete(file.filename)) continue
+        if (!isVerdict(file) || !pending.delete(file.filename)) continue
         done.set(file.filename, file)
         onVerdict?.(file)
       }
