@@ -22,6 +22,7 @@ import { freePort } from '../lib/free-port.ts'
 import { putUpload, requestUpload, uploadThroughApi, VerdictTimeoutError, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
 import { coldStart } from './cold-start.ts'
 import { generateCsv } from './generate-csv.ts'
+import { profileBench } from './profile-bench.ts'
 
 const run = promisify(execFile)
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
@@ -258,6 +259,7 @@ async function apiLoad (): Promise<void> {
 
 console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`)
 await extraction()
+await profileBench(table)
 await pipeline()
 await apiLoad()
 const cold = await coldStart()

@@ -1,0 +1,49 @@
+// Child process of the profile bench: reads one CSV file one way and prints {rows, columns, seconds, cpuSeconds,
+// peakRssMb} as JSON, so each engine's peak RSS is its own.
+//   raw      the file's bytes read (and gunzipped, for .gz) and dropped: the ceiling for any reader
+//   profile  the product's extractor, from a file stream: metadata and the profile of every column
+//   duckdb   DuckDB's SUMMARIZE over read_csv (@duckdb/node-api)
+//   polars   polars' readCSV, then describe (nodejs-polars)
+import { createReadStream, readFileSync } from 'node:fs'
+import { createGunzip } from 'node:zlib'
+import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
+import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
+
+const [mode, path] = process.argv.slice(2) as [string, string]
+const gzip = path.endsWith('.gz')
+
+async function measure (): Promise<{ rows: number | undefined, columns: number | undefined }> {
+  if (mode === 'raw') {
+    const stream = gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path, { highWaterMark: 1 << 20 })
+    let bytes = 0
+    for await (const chunk of stream as AsyncIterable<Buffer>) bytes += chunk.length
+    if (bytes === 0) throw new Error(`${path} is empty`)
+    return { rows: undefined, columns: undefined }
+  }
+  if (mode === 'profile') {
+    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => createReadStream(path, { highWaterMark: 1 << 20 }))
+    return { rows: metadata.row_count, columns: metadata.profile?.columns.length }
+  }
+  if (mode === 'duckdb') {
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const connection = await (await DuckDBInstance.create(':memory:')).connect()
+    const summary = (await connection.runAndReadAll(`SUMMARIZE SELECT * FROM read_csv('${path.replaceAll("'", "''")}')`)).getRowObjectsJson()
+    return { rows: Number(summary[0]?.count), columns: summary.length }
+  }
+  if (mode === 'polars') {
+    const { default: pl } = await import('nodejs-polars')
+    // readCSV takes a path to a plain file; a gzip file is handed over as its bytes, which polars inflates itself.
+    // The product's null tokens are polars' nulls too: without them a column of numbers and `NA` fails to parse.
+    const frame = pl.readCSV(gzip ? readFileSync(path) : path, { nullValues: [...NULL_TOKENS] })
+    const described = frame.describe()
+    return { rows: frame.height, columns: described.width - 1 }
+  }
+  throw new Error(`unknown mode ${mode}`)
+}
+
+const started = performance.now()
+const cpuBefore = process.cpuUsage()
+const { rows, columns } = await measure()
+const seconds = (performance.now() - started) / 1000
+const cpu = process.cpuUsage(cpuBefore)
+console.log(JSON.stringify({ rows, columns, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024 }))

@@ -1,0 +1,190 @@
+// `npm run bench`'s profile table: the product's column profile against DuckDB SUMMARIZE and polars describe,
+// on the same files, each engine in its own process (so peak RSS is its own), with the raw read as the ceiling.
+import { execFile } from 'node:child_process'
+import { once } from 'node:events'
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { createGzip } from 'node:zlib'
+import { build } from 'esbuild'
+import { generateCsv } from './generate-csv.ts'
+
+const run = promisify(execFile)
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+const ENGINES = ['raw', 'profile', 'duckdb', 'polars'] as const
+type Engine = typeof ENGINES[number]
+/** Raw and profile runs are cheap: three each, alternating, median kept (the raw rate swings on a shared machine). */
+const REPEATS = 3
+
+interface BenchFile { label: string, path: string, csvBytes: number, rows: number }
+interface Run { rows?: number, columns?: number, seconds: number, cpuSeconds: number, peakRssMb: number }
+export type Table = (title: string, head: string[], rows: Array<Array<string | number>>) => void
+
+/** Writes `text()` batches to `path` until it holds about `bytes`; returns the bytes and rows written. */
+async function writeCsv (path: string, header: string, bytes: number, row: (i: number) => string): Promise<{ bytes: number, rows: number }> {
+  const out = createWriteStream(path)
+  let written = 0
+  let rows = 0
+  let batch = header
+  while (written + batch.length < bytes) {
+    batch += row(++rows)
+    if (batch.length > 1 << 20) {
+      written += Buffer.byteLength(batch)
+      if (!out.write(batch)) await once(out, 'drain')
+      batch = ''
+    }
+  }
+  written += Buffer.byteLength(batch)
+  out.end(batch)
+  await once(out, 'finish')
+  return { bytes: written, rows }
+}
+
+const CITIES = ['New York', 'Los Angeles', 'Sao Paulo, SP', 'Zurich', 'Tokyo', 'Lagos', 'Paris', 'Mumbai']
+
+/** Every field of every row quoted, some with a comma inside: the shape of the issue's 200 MB reference file. */
+function quotedRow (i: number): string {
+  const amount = ((i * 7919) % 1_000_000 / 100).toFixed(2)
+  const day = String(1 + i % 28).padStart(2, '0')
+  return `"${i}","customer-${(i * 104_729) % 50_000}","${CITIES[i % CITIES.length]}","${amount}","2026-03-${day}","${i % 3 === 0 ? 'paid' : 'pending'}","note ${(i * 31) % 100_000}"\n`
+}
+
+/** 500 columns cycling through integer, number, date, boolean and text, with an empty field and a null now and then. */
+function wideRow (i: number): string {
+  const fields = Array.from({ length: 500 }, (_, c) => {
+    const v = (i * 31 + c * 17) % 1000
+    if (v === 7) return ''
+    if (v === 11) return 'NA'
+    switch (c % 5) {
+      case 0: return String(v)
+      case 1: return (v / 8).toFixed(3)
+      case 2: return `2026-${String(1 + v % 12).padStart(2, '0')}-${String(1 + v % 28).padStart(2, '0')}`
+      case 3: return v % 2 === 0 ? 'true' : 'false'
+      default: return `t${v}`
+    }
+  })
+  return fields.join(',') + '\n'
+}
+
+async function prepareFiles (dir: string): Promise<BenchFile[]> {
+  const progress = (what: string) => process.stderr.write(`profile bench: ${what}\n`)
+  progress('generating the files')
+  const generated = join(dir, 'generated.csv')
+  const gen = await generateCsv(generated, 100)
+  const quoted = await writeCsv(join(dir, 'quoted.csv'), '"id","customer","city","amount","day","status","comment"\n', 100e6, quotedRow)
+  const wideHeader = Array.from({ length: 500 }, (_, c) => `c${c}`).join(',') + '\n'
+  const wide = await writeCsv(join(dir, 'wide.csv'), wideHeader, 50e6, wideRow)
+  await pipeline(createReadStream(generated), createGzip(), createWriteStream(join(dir, 'generated.csv.gz')))
+  const gzBytes = statSync(join(dir, 'generated.csv.gz')).size
+  const large = await generateCsv(join(dir, 'large.csv'), 1024)
+  return [
+    { label: `generator, ${mb(gen.bytes)} MB`, path: generated, csvBytes: gen.bytes, rows: gen.rows },
+    { label: `every field quoted, ${mb(quoted.bytes)} MB`, path: join(dir, 'quoted.csv'), csvBytes: quoted.bytes, rows: quoted.rows },
+    { label: `500 columns, ${mb(wide.bytes)} MB`, path: join(dir, 'wide.csv'), csvBytes: wide.bytes, rows: wide.rows },
+    { label: `gzip of the generator's (${mb(gzBytes)} MB → ${mb(gen.bytes)} MB)`, path: join(dir, 'generated.csv.gz'), csvBytes: gen.bytes, rows: gen.rows },
+    { label: `generator, ${mb(large.bytes)} MB`, path: join(dir, 'large.csv'), csvBytes: large.bytes, rows: large.rows }
+  ]
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1e6)
+
+/** npm leaves out polars' native package on Node 20: it declares `engines: node >= 22`, and the package is optional. */
+const POLARS_ON_NODE_20 = ' (on Node 20, npm skips polars\' native package, which asks for Node 22; `npm install --no-save nodejs-polars-linux-x64-gnu@0.25.2` adds it, and it runs)'
+
+/**
+ * The measuring program bundled as the Lambda is deployed (plain Node, no TypeScript loader in its RSS), into
+ * node_modules/.cache so that DuckDB's and polars' native packages, left out of the bundle, resolve from there.
+ */
+async function bundleMeasurer (): Promise<string> {
+  const dir = here('../../node_modules/.cache/csv-metadata-bench')
+  mkdirSync(dir, { recursive: true })
+  const outfile = join(dir, 'measure-profile.mjs')
+  await build({
+    entryPoints: [here('./measure-profile.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    external: ['@duckdb/node-api', 'nodejs-polars'],
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" }
+  })
+  return outfile
+}
+
+function median (runs: Run[]): Run {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds)
+  return { ...sorted[Math.floor(sorted.length / 2)]!, peakRssMb: Math.max(...runs.map(r => r.peakRssMb)) }
+}
+
+/** Profiles each file with each engine and prints the table, then the ratios the issue sets as goals. */
+export async function profileBench (table: Table): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'csv-profile-bench-'))
+  try {
+    const files = await prepareFiles(dir)
+    const measurer = await bundleMeasurer()
+    // An engine that cannot load is skipped from then on; one that fails on a file is reported for that file.
+    const skipped = new Map<Engine, string>()
+    const failures: string[] = []
+    const measure = async (engine: Engine, file: BenchFile): Promise<Run | undefined> => {
+      if (skipped.has(engine)) return undefined
+      try {
+        const { stdout } = await run(process.execPath, [measurer, engine, file.path], { maxBuffer: 1 << 20 })
+        return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run
+      } catch (err) {
+        const stderr = String((err as { stderr?: string }).stderr ?? err)
+        const reason = stderr.split('\n').find(line => /Error/.test(line))?.trim() ?? stderr.split('\n')[0] ?? 'it failed'
+        if (/Cannot find (module|package)|ERR_DLOPEN_FAILED/.test(stderr)) skipped.set(engine, reason)
+        else failures.push(`${engine} failed on ${file.label}: ${reason}`)
+        return undefined
+      }
+    }
+    const rows: Array<Array<string | number>> = []
+    const goals: Array<Array<string | number>> = []
+    let largeProfileRss: number | undefined
+    for (const file of files) {
+      process.stderr.write(`profile bench: ${file.label}\n`)
+      const repeated: Record<'raw' | 'profile', Run[]> = { raw: [], profile: [] }
+      for (let i = 0; i < REPEATS; i++) {
+        for (const engine of ['raw', 'profile'] as const) {
+          const result = await measure(engine, file)
+          if (result !== undefined) repeated[engine].push(result)
+        }
+      }
+      const results: Partial<Record<Engine, Run>> = {
+        ...(repeated.raw.length > 0 ? { raw: median(repeated.raw) } : {}),
+        ...(repeated.profile.length > 0 ? { profile: median(repeated.profile) } : {})
+      }
+      for (const engine of ['duckdb', 'polars'] as const) {
+        const result = await measure(engine, file)
+        if (result !== undefined) results[engine] = result
+      }
+      const rate = (r: Run | undefined) => r === undefined ? undefined : file.csvBytes / 1e6 / r.seconds
+      const raw = results.raw
+      for (const engine of ENGINES) {
+        const r = results[engine]
+        if (r === undefined) continue
+        const count = r.rows === undefined ? '-' : r.rows === file.rows ? 'exact' : `${r.rows} (not ${file.rows})`
+        rows.push([file.label, engine, rate(r)!.toFixed(0), r.peakRssMb.toFixed(0), `${(r.cpuSeconds / r.seconds * 100).toFixed(0)}%`,
+          raw === undefined ? '-' : (raw.seconds / r.seconds).toFixed(2), count])
+      }
+      const ratio = (a: Run | undefined, b: Run | undefined) => a === undefined || b === undefined ? '-' : (b.seconds / a.seconds).toFixed(2)
+      goals.push([file.label, ratio(results.profile, raw), ratio(results.profile, results.duckdb), ratio(results.profile, results.polars)])
+      if (file === files.at(-1)) largeProfileRss = results.profile?.peakRssMb
+    }
+    table('Column profile (a local file; each engine its own process, bundled as deployed; raw and profile: median of 3 alternating runs; MB/s of CSV text)',
+      ['file', 'engine', 'MB/s', 'peak RSS MB', 'CPU', '÷ raw read', 'rows'], rows)
+    table('Column profile against the goals: profile ÷ raw ≥ 0.5, profile ÷ DuckDB SUMMARIZE ≥ 3', ['file', 'profile ÷ raw', 'profile ÷ DuckDB', 'profile ÷ polars'], goals)
+    console.log(`peak RSS of the profile on ${files.at(-1)!.label}: ${largeProfileRss?.toFixed(0) ?? '-'} MB (goal ≤ 150 MB)`)
+    for (const [engine, reason] of skipped) {
+      console.log(`skipped ${engine}: ${reason}${engine === 'polars' && process.versions.node.startsWith('20.') ? POLARS_ON_NODE_20 : ''}`)
+    }
+    for (const failure of failures) console.log(failure)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
