@@ -1,19 +1,20 @@
-// A quote-aware byte scanner that counts CSV records and checks their field counts without building any field.
+// A quote-aware byte scanner that counts CSV records, checks their field counts and profiles every field.
 //
 // It follows csv-parse's rules for the options this product uses (one-byte delimiter and quote, the quote
 // doubled as its escape, record delimiters CRLF, LF or CR, relaxed quotes, blank lines skipped, comment lines
 // only where a record starts), on UTF-8 text without a BOM, so a file it accepts has exactly the rows csv-parse
-// would count:
+// would count and the values it would give:
 // - a quote opens a quoted field only as the field's first byte; elsewhere it is text;
-// - inside a quoted field, a doubled quote is a quote; a quote followed by anything else ends the quoting
-//   (before a delimiter or a line end the field ends too; otherwise the rest of the field is text);
+// - inside a quoted field, a doubled quote is a quote; a quote followed by a delimiter or a line end ends it;
 // - a record with no bytes at all (a blank line) is skipped; so is a line whose first byte is the comment byte.
-// Anything it cannot vouch for (a ragged row, an unclosed quote, a record over the size limit, an empty quoted
-// first field followed by the comment byte) makes it give up; csv-parse then reads the file. The hot loop is
-// WebAssembly (wasm/csv-scan.as.ts), where SIMD finds the next byte that matters 16 at a time.
-import { CSV_SCAN_WASM } from './wasm/csv-scan-wasm.ts'
+// Anything it cannot vouch for (a ragged row, an unclosed quote, a record over the size limit, a closing quote
+// followed by other text, which csv-parse keeps with its quotes, a field over 1 MiB) makes it give up; csv-parse
+// then reads the file. The hot loop is WebAssembly (wasm/csv-scan.as.ts), where SIMD finds the end of each field
+// 16 bytes at a time, and the profiler (wasm/csv-profile.as.ts) classifies, measures and hashes each field.
+import { readState, sampleText, type ProfileState } from './csv-profile.ts'
+import { instantiate, type CsvWasm } from './csv-wasm.ts'
 
-export type GiveUpReason = 'field-count' | 'unclosed-quote' | 'record-size' | 'header-size' | 'unsupported'
+export type GiveUpReason = 'field-count' | 'unclosed-quote' | 'record-size' | 'header-size' | 'unsupported' | 'long-field'
 
 /** The bytes that shape records: one-byte delimiter and quote (doubled to escape itself), comment byte or none. */
 export interface ScanDialect {
@@ -22,45 +23,47 @@ export interface ScanDialect {
   comment: string | null
 }
 
-interface ScanExports {
-  memory: WebAssembly.Memory
-  inputBase: () => number
-  inputCapacity: () => number
-  reset: (maxRecordBytes: number, delimiter: number, quote: number, comment: number) => void
-  scan: (start: number, end: number) => number
-  finish: () => number
-  takeRows: () => number
-  stopped: () => number
-  headerFields: () => number
-  blanks: () => number
+/** What to profile: at most `maxColumns` columns, and the first record too when it is data (no header). */
+export interface ProfileOptions {
+  maxColumns: number
+  firstIsData: boolean
 }
 
-const Status = { more: 0, fieldCount: 1, recordSize: 2, headerEnd: 3, unclosedQuote: 4, unsupported: 5 } as const
-const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))
+const Status = { more: 0, fieldCount: 1, recordSize: 2, unclosedQuote: 4, unsupported: 5, longField: 6 } as const
+const GIVE_UP: Record<number, GiveUpReason> = {
+  [Status.fieldCount]: 'field-count',
+  [Status.unclosedQuote]: 'unclosed-quote',
+  [Status.unsupported]: 'unsupported',
+  [Status.longField]: 'long-field'
+}
+const decoder = new TextDecoder()
 
 export class CsvScanner {
   /** Data rows seen so far (the header excluded). */
   rows = 0
   /** Why the scan stopped vouching for the file, if it did. */
   gaveUp: GiveUpReason | undefined
-  readonly #wasm: ScanExports
-  readonly #input: Uint8Array
+  readonly #wasm: CsvWasm
   readonly #maxRecordBytes: number
-  /** The bytes from the start of the file to the end of the header record, while and once it is read. */
+  readonly #quote: string
+  readonly #maxColumns: number
+  /** The bytes from the start of the file, until the end of the header record has been seen. */
   readonly #headerChunks: Uint8Array[] = []
   #headerLength = 0
-  #headerDone = false
+  #header: Buffer | undefined
+  readonly #samples: string[][] = []
 
-  constructor (maxRecordBytes: number, dialect: ScanDialect) {
-    this.#wasm = new WebAssembly.Instance(wasmModule).exports as unknown as ScanExports
-    this.#wasm.reset(maxRecordBytes, byte(dialect.delimiter), byte(dialect.quote), dialect.comment === null ? -1 : byte(dialect.comment))
-    this.#input = new Uint8Array(this.#wasm.memory.buffer, this.#wasm.inputBase(), this.#wasm.inputCapacity())
+  constructor (maxRecordBytes: number, dialect: ScanDialect, profile: ProfileOptions = { maxColumns: 10_000, firstIsData: false }) {
+    this.#wasm = instantiate()
+    this.#wasm.reset(maxRecordBytes, byte(dialect.delimiter), byte(dialect.quote), dialect.comment === null ? -1 : byte(dialect.comment), profile.maxColumns, profile.firstIsData)
     this.#maxRecordBytes = maxRecordBytes
+    this.#quote = dialect.quote
+    this.#maxColumns = profile.maxColumns
   }
 
   /** The bytes up to the end of the header, once it has been seen. */
   get headerBytes (): Buffer | undefined {
-    return this.#headerDone ? Buffer.concat(this.#headerChunks, this.#headerLength) : undefined
+    return this.#header
   }
 
   /** Blank lines skipped so far. */
@@ -73,14 +76,21 @@ export class CsvScanner {
     return this.#wasm.headerFields()
   }
 
+  /** The profile of the data fields scanned so far (every column of the header's width). */
+  profileState (): ProfileState {
+    return readState(this.#wasm, Math.max(0, Math.min(this.headerFields, this.#maxColumns)), this.#samples)
+  }
+
   /** Scans the next chunk of UTF-8 text. */
   push (chunk: Uint8Array): void {
     if (this.gaveUp !== undefined || chunk.length === 0) return
-    const capacity = this.#input.length
-    for (let offset = 0; offset < chunk.length; offset += capacity) {
-      const piece = chunk.subarray(offset, offset + capacity)
-      this.#input.set(piece)
-      this.#scan(piece)
+    for (let offset = 0; offset < chunk.length;) {
+      const at = this.#wasm.prepare()
+      const piece = chunk.subarray(offset, offset + this.#wasm.room())
+      new Uint8Array(this.#wasm.memory.buffer, at, piece.length).set(piece)
+      offset += piece.length
+      const status = this.#wasm.scan(piece.length)
+      this.#after(status, piece)
       if (this.gaveUp !== undefined) return
     }
   }
@@ -88,42 +98,45 @@ export class CsvScanner {
   /** Call after the last chunk. */
   end (): void {
     if (this.gaveUp !== undefined) return
-    const status = this.#wasm.finish()
+    this.#after(this.#wasm.finish(), undefined)
+  }
+
+  #after (status: number, piece: Uint8Array | undefined): void {
     this.rows += this.#wasm.takeRows()
-    if (status === Status.headerEnd) this.#headerDone = true
-    else if (status !== Status.more) this.#giveUp(status)
-  }
-
-  #scan (piece: Uint8Array): void {
-    let start = 0
-    for (;;) {
-      const status = this.#wasm.scan(start, piece.length)
-      this.rows += this.#wasm.takeRows()
-      if (status === Status.headerEnd) {
-        start = this.#wasm.stopped()
-        this.#keepHeader(piece.subarray(0, start))
-        this.#headerDone = true
-        continue
-      }
-      if (status !== Status.more) return this.#giveUp(status)
-      if (!this.#headerDone) this.#keepHeader(piece)
-      return
-    }
-  }
-
-  #giveUp (status: number): void {
-    this.gaveUp = status === Status.fieldCount
-      ? 'field-count'
-      : status === Status.unclosedQuote
-        ? 'unclosed-quote'
-        : status === Status.unsupported ? 'unsupported' : this.#headerDone ? 'record-size' : 'header-size'
+    this.#takeSamples()
+    if (this.#header === undefined) this.#keepHeader(piece)
+    if (status === Status.recordSize) this.gaveUp = this.#header === undefined ? 'header-size' : 'record-size'
+    else if (status !== Status.more) this.gaveUp = GIVE_UP[status]
   }
 
   /** Keeps bytes of the header while it is still being read, within the record size limit. */
-  #keepHeader (bytes: Uint8Array): void {
-    this.#headerChunks.push(bytes)
-    this.#headerLength += bytes.length
-    if (this.#headerLength > this.#maxRecordBytes) this.gaveUp = 'header-size'
+  #keepHeader (bytes: Uint8Array | undefined): void {
+    if (bytes !== undefined) {
+      this.#headerChunks.push(bytes)
+      this.#headerLength += bytes.length
+    }
+    const end = this.#wasm.headerBytes()
+    if (end >= 0) {
+      this.#header = Buffer.concat(this.#headerChunks, this.#headerLength).subarray(0, end)
+      this.#headerChunks.length = 0
+    } else if (this.#headerLength > this.#maxRecordBytes) {
+      this.gaveUp = 'header-size'
+    }
+  }
+
+  /** New distinct values the profiler met: decoded while their bytes are still in the buffer. */
+  #takeSamples (): void {
+    const count = this.#wasm.takeSamples()
+    if (count === 0) return
+    const memory = this.#wasm.memory.buffer
+    const entries = new Int32Array(memory, this.#wasm.samplesBase(), count * 4)
+    for (let k = 0; k < count; k++) {
+      const [column, at, length, escaped] = entries.subarray(k * 4, k * 4 + 4) as unknown as [number, number, number, number]
+      // Enough bytes for 80 characters of four bytes, or of doubled quotes.
+      let text = decoder.decode(new Uint8Array(memory, at, Math.min(length, escaped === 1 ? 640 : 320)))
+      if (escaped === 1) text = text.replaceAll(this.#quote + this.#quote, this.#quote)
+      ;(this.#samples[column] ??= []).push(sampleText(text))
+    }
   }
 }
 

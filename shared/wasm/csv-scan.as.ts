@@ -1,9 +1,13 @@
 // AssemblyScript source of the CSV scanner's hot loop (compiled to WebAssembly by `npm run build:wasm`).
 //
-// The caller copies a chunk to `inputBase()` and calls `scan(start, length)`. The state machine is the one
-// documented in ../csv-scan.ts; SIMD finds the next byte that matters 16 bytes at a time. The delimiter, quote
-// and comment bytes are parameters of `reset`, splatted into vectors once. State lives in globals, so a
-// record, a quoted field, a comment line or a CRLF may straddle chunks.
+// The caller asks `prepare()` where to write, copies up to `room()` bytes there and calls `scan(bytes)`. The
+// state machine is the one documented in ../csv-scan.ts; SIMD finds the end of each field 16 bytes at a time, and
+// every data field goes to the profiler (csv-profile.as.ts) whole: a field cut by the end of a chunk is kept and
+// moved to the front of the buffer before the next chunk is written after it, so the profiler always sees a field
+// in one piece. Offsets that outlive a chunk are stream offsets (`base` is that of the buffer's first byte).
+import { profileColumns, profileField, profileInit } from './csv-profile.as'
+
+export { profileInit, profileColumns, columnsBase, columnStride, distinctBound, sketchBits, samplesBase, takeSamples, valueAt, profileValue } from './csv-profile.as'
 
 const CR: i32 = 0x0d
 const LF: i32 = 0x0a
@@ -13,13 +17,23 @@ const NO_COMMENT: i32 = -1
 const MORE: i32 = 0
 const FIELD_COUNT: i32 = 1
 const RECORD_SIZE: i32 = 2
-const HEADER_END: i32 = 3
 const UNCLOSED_QUOTE: i32 = 4
-/** A closing quote followed by the comment byte in a record's first field: csv-parse's corner, left to it. */
+/** A closing quote followed by something other than a delimiter or a line end: csv-parse's corner, left to it. */
 const UNSUPPORTED: i32 = 5
+/** One field longer than CARRY bytes: left to csv-parse. */
+const LONG_FIELD: i32 = 6
 
+/** Most bytes written per `scan`, and most bytes of one field carried from one `scan` to the next. */
 const CAPACITY: i32 = 1 << 20
-const INPUT: usize = memory.data(CAPACITY + 16, 16)
+const CARRY: i32 = 1 << 20
+const BUFFER: usize = memory.data(CAPACITY + CARRY + 64, 16)
+
+/** Where a record's bytes are: between records, in a comment line, at a field's start, inside a field. */
+const RECORD: i32 = 0
+const COMMENT: i32 = 1
+const FIELD: i32 = 2
+const UNQUOTED: i32 = 3
+const QUOTED: i32 = 4
 
 let delimiter: i32 = 0x2c
 let quote: i32 = 0x22
@@ -30,60 +44,71 @@ const lfs: v128 = i8x16.splat(<i8>LF)
 const crs: v128 = i8x16.splat(<i8>CR)
 
 let maxRecordBytes: i32 = 0
+let profileFirst = false
 let expectedFields: i32 = -1
-let quoted = false
-let quotePending = false
-let crPending = false
-let commenting = false
-let atFieldStart = true
-let carried: i32 = 0
-let fields: i32 = 1
+let headerEnd: i64 = -1
+let filled: i32 = 0
+let pos: i32 = 0
+let base: i64 = 0
+let state: i32 = RECORD
+let fieldStart: i32 = 0
+let escaped = false
+let afterCr = false
+let column: i32 = 0
+let recordStart: i64 = 0
 let rows: i32 = 0
 let blankLines: i32 = 0
-let stoppedAt: i32 = 0
 
-export function inputBase (): usize { return INPUT }
-export function inputCapacity (): i32 { return CAPACITY }
+export function bufferBase (): usize { return BUFFER }
 /** Data rows counted since the last call. */
 export function takeRows (): i32 { const r = rows; rows = 0; return r }
-/** Where the last `scan` stopped (the end of the header, for HEADER_END). */
-export function stopped (): i32 { return stoppedAt }
 export function headerFields (): i32 { return expectedFields }
+/** The stream offset just past the first record (the header's line end), or -1. */
+export function headerBytes (): f64 { return <f64>headerEnd }
 /** Blank lines skipped so far. */
 export function blanks (): i32 { return blankLines }
 
-/** Starts a new file: the record size limit, the delimiter and quote bytes, and the comment byte or -1. */
-export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentByte: i32): void {
+/**
+ * Starts a new file: the record size limit, the delimiter and quote bytes, the comment byte or -1, the most
+ * columns to profile, and whether the first record is data (no header) to profile too.
+ */
+export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentByte: i32, columnLimit: i32, firstIsData: bool): void {
   maxRecordBytes = limit
   delimiter = delimiterByte
   quote = quoteByte
   comment = commentByte
   delimiters = i8x16.splat(<i8>delimiterByte)
   quotes = i8x16.splat(<i8>quoteByte)
-  expectedFields = -1
-  quoted = false
-  quotePending = false
-  crPending = false
-  commenting = false
-  atFieldStart = true
-  carried = 0
-  fields = 1
-  rows = 0
-  blankLines = 0
+  profileFirst = firstIsData
+  profileInit(columnLimit)
 }
 
-/** The next delimiter, quote, CR or LF at or after `i`, or `n`. */
-@inline function nextSpecial (i: i32, n: i32): i32 {
+/** Moves the unfinished field to the front and returns where the next bytes go (at most `room()` of them). */
+export function prepare (): usize {
+  const keep = state == UNQUOTED || state == QUOTED ? fieldStart : pos
+  if (keep > 0) {
+    memory.copy(BUFFER, BUFFER + <usize>keep, <usize>(filled - keep))
+    filled -= keep
+    pos -= keep
+    fieldStart -= keep
+    base += keep
+  }
+  return BUFFER + <usize>filled
+}
+
+export function room (): i32 { return CAPACITY + CARRY - filled }
+
+/** The next delimiter, CR or LF at or after `i`, or `n`. */
+@inline function nextFieldEnd (i: i32, n: i32): i32 {
   while (i + 16 <= n) {
-    const v = v128.load(INPUT + <usize>i)
-    const hits = v128.or(v128.or(i8x16.eq(v, delimiters), i8x16.eq(v, quotes)), v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
-    const mask = i8x16.bitmask(hits)
+    const v = v128.load(BUFFER + <usize>i)
+    const mask = i8x16.bitmask(v128.or(i8x16.eq(v, delimiters), v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs))))
     if (mask != 0) return i + ctz(mask)
     i += 16
   }
   while (i < n) {
-    const c = <i32>load<u8>(INPUT + <usize>i)
-    if (c == delimiter || c == quote || c == LF || c == CR) return i
+    const c = <i32>load<u8>(BUFFER + <usize>i)
+    if (c == delimiter || c == LF || c == CR) return i
     i++
   }
   return n
@@ -92,12 +117,12 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
 /** The next quote at or after `i`, or `n`. */
 @inline function nextQuote (i: i32, n: i32): i32 {
   while (i + 16 <= n) {
-    const mask = i8x16.bitmask(i8x16.eq(v128.load(INPUT + <usize>i), quotes))
+    const mask = i8x16.bitmask(i8x16.eq(v128.load(BUFFER + <usize>i), quotes))
     if (mask != 0) return i + ctz(mask)
     i += 16
   }
   while (i < n) {
-    if (<i32>load<u8>(INPUT + <usize>i) == quote) return i
+    if (<i32>load<u8>(BUFFER + <usize>i) == quote) return i
     i++
   }
   return n
@@ -106,13 +131,13 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
 /** The next CR or LF at or after `i`, or `n`. */
 function nextLineEnd (i: i32, n: i32): i32 {
   while (i + 16 <= n) {
-    const v = v128.load(INPUT + <usize>i)
+    const v = v128.load(BUFFER + <usize>i)
     const mask = i8x16.bitmask(v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
     if (mask != 0) return i + ctz(mask)
     i += 16
   }
   while (i < n) {
-    const c = <i32>load<u8>(INPUT + <usize>i)
+    const c = <i32>load<u8>(BUFFER + <usize>i)
     if (c == LF || c == CR) return i
     i++
   }
@@ -120,127 +145,133 @@ function nextLineEnd (i: i32, n: i32): i32 {
 }
 
 @inline function byteAt (i: i32): i32 {
-  return <i32>load<u8>(INPUT + <usize>i)
+  return <i32>load<u8>(BUFFER + <usize>i)
 }
 
-/** Scans bytes [start, n) of the input; returns MORE when they are done, or why it stopped. */
-export function scan (start: i32, n: i32): i32 {
-  let i = start
-  let recordStart = start
-  let fieldStart = atFieldStart ? start : -1
-  if (crPending && i < n) {
-    crPending = false
-    if (byteAt(i) == LF) {
-      i++
-      recordStart = i
-      fieldStart = i
-    }
+@inline function field (start: i32, end: i32, withEscapes: bool): void {
+  if (expectedFields >= 0 || profileFirst) profileField(column, BUFFER + <usize>start, end - start, withEscapes, quote)
+}
+
+/** The record that ends before buffer offset `end`: MORE, or why the file is not the scanner's. */
+function endRecord (end: i32): i32 {
+  if (base + <i64>end - recordStart > <i64>maxRecordBytes) return RECORD_SIZE
+  if (expectedFields == -1) {
+    expectedFields = column + 1
+    headerEnd = base + <i64>end + 1
+    profileColumns(expectedFields)
+    return MORE
   }
-  if (quotePending && i < n) {
-    // The quote that ended the previous chunk: an escaped quote, or the end of the quoted field.
-    quotePending = false
-    const next = byteAt(i)
-    if (next == quote) {
-      i++
-    } else {
-      if (next == comment && fields == 1) { stoppedAt = i; return UNSUPPORTED }
-      quoted = false
-      fieldStart = -1
-    }
+  if (column + 1 != expectedFields) return FIELD_COUNT
+  rows++
+  return MORE
+}
+
+/** After a field's delimiter or line end at `at`: the next state, or a status other than MORE. */
+@inline function afterField (at: i32): i32 {
+  if (byteAt(at) == delimiter) {
+    column++
+    if (expectedFields >= 0 && column >= expectedFields) return FIELD_COUNT
+    state = FIELD
+    return MORE
   }
-  // A comment line starts where a record would: no byte of the record seen yet.
-  if (!commenting && !quoted && carried == 0 && fields == 1 && fieldStart == i && i < n && byteAt(i) == comment) commenting = true
-  while (i < n) {
-    if (commenting) {
-      let e = nextLineEnd(i, n)
-      if (e == n) { i = n; recordStart = n; break }
-      if (byteAt(e) == CR) {
-        if (e + 1 == n) crPending = true
-        else if (byteAt(e + 1) == LF) e++
+  afterCr = byteAt(at) == CR
+  state = RECORD
+  return endRecord(at)
+}
+
+/** Scans the `added` bytes just written at `prepare()`; returns MORE when they are done, or why it stopped. */
+export function scan (added: i32): i32 {
+  filled += added
+  const n = filled
+  let i = pos
+  for (;;) {
+    if (state == RECORD) {
+      if (i >= n) break
+      const c = byteAt(i)
+      if (afterCr) {
+        afterCr = false
+        if (c == LF) { i++; continue }
       }
-      i = e + 1
-      commenting = false
-      recordStart = i
-      fieldStart = i
-      if (i < n && byteAt(i) == comment) commenting = true
-      continue
-    }
-    if (quoted) {
-      const q = nextQuote(i, n)
-      if (q == n) { i = n; break }
-      if (q + 1 == n) { quotePending = true; i = n; break }
-      const next = byteAt(q + 1)
-      if (next == quote) {
-        i = q + 2
-      } else {
-        if (next == comment && fields == 1) { stoppedAt = q + 1; return UNSUPPORTED }
-        quoted = false
-        i = q + 1
-      }
-      continue
-    }
-    i = nextSpecial(i, n)
-    if (i == n) break
-    const c = byteAt(i)
-    if (c == delimiter) {
-      fields++
-      i++
-      fieldStart = i
-    } else if (c == quote) {
-      if (i == fieldStart) quoted = true
-      i++
-    } else {
-      const length = i - recordStart + carried
-      if (c == CR) {
-        if (i + 1 == n) crPending = true
-        else if (byteAt(i + 1) == LF) i++
-      }
-      i++
-      if (length > 0) {
-        if (length > maxRecordBytes) { stoppedAt = i; return RECORD_SIZE }
-        if (expectedFields == -1) {
-          expectedFields = fields
-          carried = 0
-          fields = 1
-          atFieldStart = true
-          stoppedAt = i
-          return HEADER_END
-        }
-        if (fields != expectedFields) { stoppedAt = i; return FIELD_COUNT }
-        rows++
-      } else {
+      if (c == LF || c == CR) {
         blankLines++
+        afterCr = c == CR
+        i++
+        continue
       }
-      carried = 0
-      fields = 1
-      recordStart = i
-      fieldStart = i
-      if (i < n && byteAt(i) == comment) commenting = true
+      if (c == comment) {
+        state = COMMENT
+        i++
+        continue
+      }
+      recordStart = base + <i64>i
+      column = 0
+      state = FIELD
     }
+    if (state == FIELD) {
+      if (i >= n) break
+      fieldStart = i
+      if (byteAt(i) == quote) {
+        state = QUOTED
+        escaped = false
+        i++
+      } else {
+        state = UNQUOTED
+      }
+    }
+    if (state == UNQUOTED) {
+      const e = nextFieldEnd(i, n)
+      if (e == n) { i = n; break }
+      field(fieldStart, e, false)
+      i = e + 1
+      const status = afterField(e)
+      if (status != MORE) { pos = i; return status }
+      continue
+    }
+    if (state == QUOTED) {
+      const q = nextQuote(i, n)
+      // The byte after a quote decides what it is; at the end of the buffer, wait for it.
+      if (q + 1 >= n) { i = q; break }
+      const c = byteAt(q + 1)
+      if (c == quote) {
+        escaped = true
+        i = q + 2
+        continue
+      }
+      if (c != delimiter && c != LF && c != CR) { pos = q; return UNSUPPORTED }
+      field(fieldStart + 1, q, escaped)
+      i = q + 2
+      const status = afterField(q + 1)
+      if (status != MORE) { pos = i; return status }
+      continue
+    }
+    // A comment line, to its end.
+    const e = nextLineEnd(i, n)
+    if (e == n) { i = n; break }
+    afterCr = byteAt(e) == CR
+    i = e + 1
+    state = RECORD
   }
-  atFieldStart = fieldStart == n && !quoted
-  carried += n - recordStart
-  stoppedAt = n
-  return carried > maxRecordBytes ? RECORD_SIZE : MORE
+  pos = i
+  if (state >= FIELD && base + <i64>n - recordStart > <i64>maxRecordBytes) return RECORD_SIZE
+  if (state >= UNQUOTED && n - fieldStart > CARRY) return LONG_FIELD
+  return MORE
 }
 
 /** After the last chunk: UNCLOSED_QUOTE, or the status of the last record (if unterminated). */
 export function finish (): i32 {
-  commenting = false
-  if (quotePending) {
-    quotePending = false
-    quoted = false
+  const n = filled
+  if (state == QUOTED) {
+    // Only a quote in the last byte, waiting for the byte after it, closes the field.
+    if (pos != n - 1) return UNCLOSED_QUOTE
+    field(fieldStart + 1, pos, escaped)
+  } else if (state == UNQUOTED) {
+    field(fieldStart, n, false)
+  } else if (state == FIELD) {
+    field(n, n, false)
+  } else {
+    return MORE
   }
-  if (quoted) return UNCLOSED_QUOTE
-  if (carried == 0) return MORE
-  const length = carried
-  carried = 0
-  if (length > maxRecordBytes) return RECORD_SIZE
-  if (expectedFields == -1) {
-    expectedFields = fields
-    return HEADER_END
-  }
-  if (fields != expectedFields) return FIELD_COUNT
-  rows++
-  return MORE
+  state = RECORD
+  pos = n
+  return endRecord(n)
 }

@@ -1,0 +1,340 @@
+// Column profiles: the WebAssembly profiler's per-column state read out as plain values, merged, and reported.
+//
+// The rules (wasm/csv-profile.as.ts applies them to every field, on both paths):
+// - empty: a field of zero characters (a quoted "" too); null: exactly one of NULL_TOKENS; a value: anything else.
+// - a value is a boolean (true/false, True/False, TRUE/FALSE), an integer ([+-]digits; leading zeros allowed, as
+//   DuckDB and Frictionless read them, with the format `0123` reported), a number ([+-]digits[.digits][e[+-]digits],
+//   also `.5` and `5.`, that a double can hold: 1e309 is a string), a date (YYYY-MM-DD, a real calendar day) or a
+//   datetime (a date, T or a space, HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing), else a string.
+//   Values are typed as written: " 12" (padded) is a string, and so are 1,234 and 12/05/2024 (ambiguous formats).
+// - the column's type is the narrowest every value fits: integer widens to number, date to datetime; values from
+//   two families (boolean, numeric, temporal), or any string, make it a string; no value at all leaves it empty.
+// - min/max: numbers as doubles; dates and datetimes as instants (a datetime without a zone is taken as UTC),
+//   reported in ISO 8601 (to the microsecond, with the zone the value had); mean: a compensated (Neumaier) sum of
+//   the doubles over the count; lengths in Unicode code points; distinct: exact over the values' bytes (a doubled
+//   quote counts once) up to the bound, then a HyperLogLog estimate; samples: the first distinct values.
+import type { ColumnProfile, ColumnType, FileProfile } from './column-profile.ts'
+import { NULL_TOKENS } from './column-profile.ts'
+import { instantiate, type CsvWasm } from './csv-wasm.ts'
+
+export const SAMPLES = 5
+export const SAMPLE_CHARACTERS = 80
+
+const Kind = { boolean: 1, integer: 2, number: 4, date: 8, datetime: 16, string: 32 } as const
+const NAIVE = 100000
+
+/** What the profiler knows of one column: enough to report it, or to merge it with the same column's next bytes. */
+export interface ColumnState {
+  values: number
+  empty: number
+  nulls: number
+  /** The kinds of values seen (Kind bits) and their formats (bits, see FORMATS). */
+  kinds: number
+  formats: bigint
+  numMin: number
+  numMax: number
+  /** Neumaier sums of the numbers, and of the numbers times 2^-64 (which cannot overflow). */
+  sum: [number, number]
+  scaledSum: [number, number]
+  /** Instants in microseconds since 1970 (UTC), with the zone of the value (minutes east, or NAIVE). */
+  dateMin: bigint
+  dateMax: bigint
+  dateMinZone: number
+  dateMaxZone: number
+  /** Code points; lengthMin is 2^31 - 1 and lengthMax -1 while there is no value. */
+  lengthMin: number
+  lengthMax: number
+  /** The distinct values' hashes while counted exactly, else undefined. */
+  hashes: bigint[] | undefined
+  /** HyperLogLog registers once past the exact bound. */
+  sketch: Uint8Array | undefined
+  samples: string[]
+}
+
+export interface ProfileState {
+  columns: ColumnState[]
+  /** Most distinct values counted exactly per column, and the sketch's precision (2^bits registers). */
+  distinctBound: number
+  sketchBits: number
+}
+
+/** Reads the state of the first `count` columns out of a profiler instance. */
+export function readState (wasm: CsvWasm, count: number, samples: string[][]): ProfileState {
+  const view = new DataView(wasm.memory.buffer)
+  const stride = wasm.columnStride()
+  const columns: ColumnState[] = []
+  for (let c = 0; c < count; c++) {
+    const s = wasm.columnsBase() + c * stride
+    const i64 = (offset: number) => view.getBigInt64(s + offset, true)
+    const f64 = (offset: number) => view.getFloat64(s + offset, true)
+    const i32 = (offset: number) => view.getInt32(s + offset, true)
+    const set = view.getUint32(s + 116, true)
+    const slots = i32(124)
+    const sketchAt = view.getUint32(s + 128, true)
+    let hashes: bigint[] | undefined
+    if (sketchAt === 0) {
+      hashes = []
+      for (let k = 0; k < slots; k++) {
+        const h = view.getBigUint64(set + k * 8, true)
+        if (h !== 0n) hashes.push(h)
+      }
+    }
+    columns.push({
+      values: Number(i64(0)),
+      empty: Number(i64(8)),
+      nulls: Number(i64(16)),
+      formats: i64(24),
+      numMin: f64(32),
+      numMax: f64(40),
+      sum: [f64(48), f64(56)],
+      scaledSum: [f64(64), f64(72)],
+      dateMin: i64(80),
+      dateMax: i64(88),
+      kinds: i32(96),
+      lengthMin: i32(100),
+      lengthMax: i32(104),
+      dateMinZone: i32(108),
+      dateMaxZone: i32(112),
+      hashes,
+      sketch: sketchAt === 0 ? undefined : new Uint8Array(wasm.memory.buffer.slice(sketchAt, sketchAt + (1 << wasm.sketchBits()))),
+      samples: samples[c] ?? []
+    })
+  }
+  return { columns, distinctBound: wasm.distinctBound(), sketchBits: wasm.sketchBits() }
+}
+
+const encoder = new TextEncoder()
+
+/** Profiles values one at a time: the path where csv-parse reads the records. Same rules, same WebAssembly. */
+export class ValueProfiler {
+  readonly #wasm = instantiate()
+  readonly #samples: string[][] = []
+  #columns = 0
+
+  readonly #maxColumns: number
+
+  constructor (maxColumns: number) {
+    this.#wasm.reset(0, 0x2c, 0x22, -1, maxColumns, true)
+    this.#maxColumns = maxColumns
+  }
+
+  /** Sizes the distinct counters; call once the first record's width is known. */
+  columns (count: number): void {
+    this.#columns = Math.min(count, this.#maxColumns)
+    this.#wasm.profileColumns(count)
+  }
+
+  add (column: number, value: string): void {
+    if (value === '') {
+      this.#wasm.profileValue(column, 0)
+      return
+    }
+    const room = value.length * 3
+    const at = this.#wasm.valueAt(room)
+    const { written } = encoder.encodeInto(value, new Uint8Array(this.#wasm.memory.buffer, at, room))
+    if (this.#wasm.profileValue(column, written) !== 0) (this.#samples[column] ??= []).push(sampleText(value))
+  }
+
+  state (): ProfileState {
+    return readState(this.#wasm, this.#columns, this.#samples)
+  }
+}
+
+/** A sample as reported: at most SAMPLE_CHARACTERS code points. */
+export function sampleText (value: string): string {
+  return value.length <= SAMPLE_CHARACTERS ? value : Array.from(value).slice(0, SAMPLE_CHARACTERS).join('')
+}
+
+/**
+ * The state of bytes `a` followed by bytes `b` of the same file (each a whole number of records): what one
+ * profiler reading both would have, except the mean's last bits (the compensated sums are added, not replayed).
+ */
+export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
+  const columns = a.columns.map((x, i) => {
+    const y = b.columns[i]
+    if (y === undefined) return x
+    const merged: ColumnState = {
+      values: x.values + y.values,
+      empty: x.empty + y.empty,
+      nulls: x.nulls + y.nulls,
+      kinds: widen(x.kinds | y.kinds),
+      formats: x.formats | y.formats,
+      numMin: y.numMin < x.numMin ? y.numMin : x.numMin,
+      numMax: y.numMax > x.numMax ? y.numMax : x.numMax,
+      sum: addSum(addSum(x.sum, y.sum[0]), y.sum[1]),
+      scaledSum: addSum(addSum(x.scaledSum, y.scaledSum[0]), y.scaledSum[1]),
+      dateMin: y.dateMin < x.dateMin ? y.dateMin : x.dateMin,
+      dateMinZone: y.dateMin < x.dateMin ? y.dateMinZone : x.dateMinZone,
+      dateMax: y.dateMax > x.dateMax ? y.dateMax : x.dateMax,
+      dateMaxZone: y.dateMax > x.dateMax ? y.dateMaxZone : x.dateMaxZone,
+      lengthMin: Math.min(x.lengthMin, y.lengthMin),
+      lengthMax: Math.max(x.lengthMax, y.lengthMax),
+      hashes: undefined,
+      sketch: undefined,
+      samples: [...x.samples, ...y.samples.filter(v => !x.samples.includes(v))].slice(0, SAMPLES)
+    }
+    if (x.hashes !== undefined && y.hashes !== undefined) {
+      const union = [...new Set([...x.hashes, ...y.hashes])]
+      if (union.length <= a.distinctBound) merged.hashes = union
+      else merged.sketch = sketchOf(union, a.sketchBits)
+    } else {
+      merged.sketch = new Uint8Array(1 << a.sketchBits)
+      for (const side of [x, y]) {
+        if (side.sketch !== undefined) side.sketch.forEach((r, k) => { if (r > merged.sketch![k]!) merged.sketch![k] = r })
+        else addToSketch(merged.sketch, side.hashes!, a.sketchBits)
+      }
+    }
+    return merged
+  })
+  return { ...a, columns }
+}
+
+/** The profile of a file from its state. */
+export function fileProfile (state: ProfileState, names: string[], file: { sha256: string, bytes: number, rows: number }): FileProfile {
+  return {
+    sha256: file.sha256,
+    bytes: file.bytes,
+    rows: file.rows,
+    null_tokens: [...NULL_TOKENS],
+    columns: names.map((name, i) => columnProfile(name, state.columns[i] ?? emptyColumn(), state.sketchBits))
+  }
+}
+
+function columnProfile (name: string, c: ColumnState, sketchBits: number): ColumnProfile {
+  const type = typeOf(c.kinds)
+  const numeric = type === 'integer' || type === 'number'
+  const temporal = type === 'date' || type === 'datetime'
+  return {
+    name,
+    type,
+    formats: formatsOf(type, c.formats),
+    values: c.values,
+    empty: c.empty,
+    nulls: c.nulls,
+    min: numeric ? c.numMin : temporal ? isoInstant(c.dateMin, c.dateMinZone, type) : null,
+    max: numeric ? c.numMax : temporal ? isoInstant(c.dateMax, c.dateMaxZone, type) : null,
+    mean: numeric ? mean(c) : null,
+    min_length: c.values > 0 ? c.lengthMin : null,
+    max_length: c.values > 0 ? c.lengthMax : null,
+    distinct: c.hashes !== undefined
+      ? { count: c.hashes.length, exact: true }
+      : { count: estimate(c.sketch!), exact: false, standard_error: Math.round(10000 * 1.04 / Math.sqrt(1 << sketchBits)) / 10000 },
+    samples: c.samples
+  }
+}
+
+function typeOf (kinds: number): ColumnType {
+  if ((kinds & Kind.string) !== 0) return 'string'
+  if (kinds === 0) return 'empty'
+  if (kinds === Kind.boolean) return 'boolean'
+  if ((kinds & ~Kind.integer) === 0) return 'integer'
+  if ((kinds & ~(Kind.integer | Kind.number)) === 0) return 'number'
+  if (kinds === Kind.date) return 'date'
+  return 'datetime'
+}
+
+function widen (kinds: number): number {
+  const families = (kinds & Kind.boolean) + ((kinds & (Kind.integer | Kind.number)) !== 0 ? 1 : 0) + ((kinds & (Kind.date | Kind.datetime)) !== 0 ? 1 : 0)
+  return families > 1 ? kinds | Kind.string : kinds
+}
+
+const SECONDS = ['', ':SS', ':SS.sss']
+const ZONES = ['', 'Z', '±HH:MM', '±HHMM', '±HH']
+/** Format labels by bit: 30 datetime shapes, then the date, integers, numbers and booleans. */
+const FORMATS: string[] = [
+  ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
+  'YYYY-MM-DD', '123', '0123', '1.5', '1e3', 'true/false', 'True/False', 'TRUE/FALSE'
+]
+const FORMATS_OF: Record<ColumnType, [number, number]> = {
+  empty: [0, 0], string: [0, 0], boolean: [35, 38], integer: [31, 33], number: [31, 35], date: [30, 31], datetime: [0, 31]
+}
+
+function formatsOf (type: ColumnType, bits: bigint): string[] {
+  const [from, to] = FORMATS_OF[type]
+  const labels: string[] = []
+  // The date comes before datetime shapes, so a widened column reads YYYY-MM-DD first.
+  const order = type === 'datetime' ? [30, ...Array.from({ length: 30 }, (_, k) => k)] : Array.from({ length: to - from }, (_, k) => from + k)
+  for (const bit of order) if ((bits >> BigInt(bit)) & 1n) labels.push(FORMATS[bit]!)
+  return labels
+}
+
+function mean (c: ColumnState): number {
+  const sum = c.sum[0] + c.sum[1]
+  if (Number.isFinite(c.sum[0]) && Number.isFinite(sum)) return sum / c.values
+  return (c.scaledSum[0] + c.scaledSum[1]) / c.values * 2 ** 64
+}
+
+const MICROS_PER_DAY = 86_400_000_000n
+
+function isoInstant (key: bigint, zone: number, type: ColumnType): string {
+  const local = key + (zone === NAIVE ? 0n : BigInt(zone) * 60_000_000n)
+  const day = local / MICROS_PER_DAY - (local % MICROS_PER_DAY < 0n ? 1n : 0n)
+  const date = new Date(Number(day) * 86_400_000).toISOString().slice(0, 10)
+  if (type === 'date') return date
+  const micros = Number(local - day * MICROS_PER_DAY)
+  const two = (n: number) => String(n).padStart(2, '0')
+  const seconds = Math.floor(micros / 1e6)
+  const fraction = micros % 1e6
+  const time = `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}` +
+    (fraction === 0 ? '' : '.' + String(fraction).padStart(6, '0').replace(/0+$/, ''))
+  const offset = zone === NAIVE ? '' : zone === 0 ? 'Z' : `${zone < 0 ? '-' : '+'}${two(Math.floor(Math.abs(zone) / 60))}:${two(Math.abs(zone) % 60)}`
+  return `${date}T${time}${offset}`
+}
+
+function addSum ([sum, c]: [number, number], x: number): [number, number] {
+  const t = sum + x
+  return [t, c + (Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum)]
+}
+
+const MASK64 = (1n << 64n) - 1n
+
+function addToSketch (sketch: Uint8Array, hashes: bigint[], bits: number): void {
+  for (const h of hashes) {
+    const index = Number(h >> BigInt(64 - bits))
+    const rest = (h << BigInt(bits)) & MASK64
+    const rank = rest === 0n ? 65 - bits : 65 - rest.toString(2).length
+    if (rank > sketch[index]!) sketch[index] = rank
+  }
+}
+
+function sketchOf (hashes: bigint[], bits: number): Uint8Array {
+  const sketch = new Uint8Array(1 << bits)
+  addToSketch(sketch, hashes, bits)
+  return sketch
+}
+
+/** HyperLogLog's estimate, with linear counting for small cardinalities (64-bit hashes need no large-range fix). */
+function estimate (sketch: Uint8Array): number {
+  const m = sketch.length
+  let harmonic = 0
+  let zeros = 0
+  for (const r of sketch) {
+    harmonic += 2 ** -r
+    if (r === 0) zeros++
+  }
+  const raw = 0.7213 / (1 + 1.079 / m) * m * m / harmonic
+  return Math.round(raw <= 2.5 * m && zeros > 0 ? m * Math.log(m / zeros) : raw)
+}
+
+function emptyColumn (): ColumnState {
+  return {
+    values: 0,
+    empty: 0,
+    nulls: 0,
+    kinds: 0,
+    formats: 0n,
+    numMin: Infinity,
+    numMax: -Infinity,
+    sum: [0, 0],
+    scaledSum: [0, 0],
+    dateMin: 0n,
+    dateMax: 0n,
+    dateMinZone: NAIVE,
+    dateMaxZone: NAIVE,
+    lengthMin: 2 ** 31 - 1,
+    lengthMax: -1,
+    hashes: [],
+    sketch: undefined,
+    samples: []
+  }
+}

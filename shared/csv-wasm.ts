@@ -1,0 +1,35 @@
+// The scanner and profiler's WebAssembly module (wasm/csv-scan.as.ts, wasm/csv-profile.as.ts): compiled once,
+// one instance per file read, with the one import it calls (a number too long for its exact fast path).
+import { CSV_SCAN_WASM } from './wasm/csv-scan-wasm.ts'
+
+export interface CsvWasm {
+  memory: WebAssembly.Memory
+  bufferBase: () => number
+  reset: (maxRecordBytes: number, delimiter: number, quote: number, comment: number, maxColumns: number, firstIsData: boolean) => void
+  prepare: () => number
+  room: () => number
+  scan: (added: number) => number
+  finish: () => number
+  takeRows: () => number
+  headerFields: () => number
+  headerBytes: () => number
+  blanks: () => number
+  profileColumns: (count: number) => void
+  columnsBase: () => number
+  columnStride: () => number
+  distinctBound: () => number
+  sketchBits: () => number
+  samplesBase: () => number
+  takeSamples: () => number
+  valueAt: (bytes: number) => number
+  profileValue: (column: number, bytes: number) => number
+}
+
+const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))
+
+export function instantiate (): CsvWasm {
+  // Only reached for text the profiler already knows is a decimal number: JavaScript's parse rounds it exactly.
+  const parseNumber = (at: number, length: number) => Number(Buffer.from(wasm.memory.buffer, at, length).toString('latin1'))
+  const wasm = new WebAssembly.Instance(wasmModule, { env: { parseNumber } }).exports as unknown as CsvWasm
+  return wasm
+}

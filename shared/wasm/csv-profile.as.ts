@@ -1,0 +1,621 @@
+// AssemblyScript source of the column profiler: classifies, measures and hashes every field the scanner finds.
+//
+// Per column it keeps, in one fixed-size record (STRIDE bytes, offsets below): counts, the kinds and formats of
+// the values seen, numeric min/max and sums, date min/max, lengths in code points, and the distinct values: an
+// exact set of 64-bit hashes up to a bound, then a HyperLogLog sketch. The rules are documented in
+// ../csv-profile.ts, which reads these records out; the slow path feeds the same functions one value at a time.
+
+// ---- memory: a bump heap above the static data, with a free list per power-of-two size class
+
+let heapTop: usize = 0
+const FREE_LISTS: usize = memory.data(4 * 32, 4)
+
+@inline function sizeClass (bytes: i32): i32 {
+  return bytes <= 64 ? 6 : 32 - clz(bytes - 1)
+}
+
+/** A zeroed block of at least `bytes` bytes (rounded to a power of two), 16-byte aligned. */
+function alloc (bytes: i32): usize {
+  const cls = sizeClass(bytes)
+  const size = 1 << cls
+  const head = load<u32>(FREE_LISTS + (<usize>cls << 2))
+  let p: usize
+  if (head != 0) {
+    p = <usize>head
+    store<u32>(FREE_LISTS + (<usize>cls << 2), load<u32>(p))
+  } else {
+    if (heapTop == 0) heapTop = (__heap_base + 15) & ~15
+    p = heapTop
+    heapTop += <usize>size
+    const pages = <i32>((heapTop + 0xffff) >> 16) - memory.size()
+    if (pages > 0 && memory.grow(pages) < 0) unreachable()
+  }
+  memory.fill(p, 0, <usize>size)
+  return p
+}
+
+function release (p: usize, bytes: i32): void {
+  const slot = FREE_LISTS + (<usize>sizeClass(bytes) << 2)
+  store<u32>(p, load<u32>(slot))
+  store<u32>(slot, <u32>p)
+}
+
+// ---- what a value is
+
+export const KIND_BOOLEAN: i32 = 1
+export const KIND_INTEGER: i32 = 2
+export const KIND_NUMBER: i32 = 4
+export const KIND_DATE: i32 = 8
+export const KIND_DATETIME: i32 = 16
+export const KIND_STRING: i32 = 32
+
+// Format bits: 0-29 datetime shapes (separator × seconds × zone), then the others.
+const F_DATE: i64 = 1 << 30
+const F_INTEGER: i64 = 1 << 31
+const F_LEADING_ZERO: i64 = 1 << 32
+const F_DECIMAL: i64 = 1 << 33
+const F_EXPONENT: i64 = 1 << 34
+const F_TRUE_LOWER: i64 = 1 << 35
+const F_TRUE_TITLE: i64 = 1 << 36
+const F_TRUE_UPPER: i64 = 1 << 37
+
+/** The zone of a value without one. */
+export const NAIVE: i32 = 100000
+
+// ---- per-column records
+
+const STRIDE: i32 = 160
+const O_VALUES = 0
+const O_EMPTY = 8
+const O_NULLS = 16
+const O_FORMATS = 24
+const O_NUM_MIN = 32
+const O_NUM_MAX = 40
+const O_SUM = 48
+const O_SUM_C = 56
+const O_SCALED = 64
+const O_SCALED_C = 72
+const O_DATE_MIN = 80
+const O_DATE_MAX = 88
+const O_KINDS = 96
+const O_LEN_MIN = 100
+const O_LEN_MAX = 104
+const O_DATE_MIN_ZONE = 108
+const O_DATE_MAX_ZONE = 112
+const O_SET = 116
+const O_SET_COUNT = 120
+const O_SET_SLOTS = 124
+const O_HLL = 128
+const O_SAMPLES = 132
+
+/** Bytes the distinct counters of all columns may take together: exact sets and sketches. */
+const DISTINCT_BUDGET: i32 = 48 << 20
+const EXACT_MAX: i32 = 10000
+const SAMPLE_MAX: i32 = 5
+
+let columns: usize = 0
+let columnLimit: i32 = 0
+let maxSlots: i32 = 16384
+let exactBound: i32 = EXACT_MAX
+let hllBits: i32 = 14
+let sampleList: usize = 0
+let pendingSamples: i32 = 0
+
+let columnCapacity: i32 = 0
+let sampleCapacity: i32 = 0
+
+/** Starts a profile of at most `limit` columns (their records are allocated as fields reach them). */
+export function profileInit (limit: i32): void {
+  columnLimit = limit
+  columnCapacity = 0
+  columns = 0
+  sampleCapacity = 64
+  sampleList = alloc(sampleCapacity * 16)
+  pendingSamples = 0
+}
+
+/** Makes room for column `col` and those before it, doubling the records' block. */
+function growColumns (col: i32): void {
+  const capacity = min(columnLimit, max(16, max(col + 1, columnCapacity * 2)))
+  const next = alloc(capacity * STRIDE)
+  if (columns != 0) {
+    memory.copy(next, columns, <usize>(columnCapacity * STRIDE))
+    release(columns, columnCapacity * STRIDE)
+  }
+  for (let c = columnCapacity; c < capacity; c++) {
+    const s = next + <usize>(c * STRIDE)
+    store<f64>(s + O_NUM_MIN, Infinity)
+    store<f64>(s + O_NUM_MAX, -Infinity)
+    store<i64>(s + O_DATE_MIN, i64.MAX_VALUE)
+    store<i64>(s + O_DATE_MAX, i64.MIN_VALUE)
+    store<i32>(s + O_LEN_MIN, i32.MAX_VALUE)
+    store<i32>(s + O_LEN_MAX, -1)
+  }
+  columns = next
+  columnCapacity = capacity
+}
+
+function growSamples (): void {
+  const next = alloc(sampleCapacity * 32)
+  memory.copy(next, sampleList, <usize>(sampleCapacity * 16))
+  release(sampleList, sampleCapacity * 16)
+  sampleList = next
+  sampleCapacity *= 2
+}
+
+/** Sizes the distinct counters once the number of columns is known: a share of DISTINCT_BUDGET each. */
+export function profileColumns (count: i32): void {
+  if (count > columnCapacity && count <= columnLimit) growColumns(count - 1)
+  const share = DISTINCT_BUDGET / max(count, 1)
+  hllBits = min(14, max(8, 31 - clz(share >> 1)))
+  const slots = (share - (1 << hllBits)) >> 3
+  maxSlots = min(16384, max(16, 1 << (31 - clz(max(slots, 1)))))
+  exactBound = min(EXACT_MAX, (maxSlots * 5) >> 3)
+}
+
+export function columnsBase (): usize { return columns }
+export function columnStride (): i32 { return STRIDE }
+export function distinctBound (): i32 { return exactBound }
+export function sketchBits (): i32 { return hllBits }
+export function samplesBase (): usize { return sampleList }
+/** Samples found since the last call: entries of (column, address, bytes, escaped) as i32. */
+export function takeSamples (): i32 { const n = pendingSamples; pendingSamples = 0; return n }
+
+// ---- one field
+
+/** Where a quoted field with doubled quotes is copied unescaped (allocated when first needed, grown to fit). */
+let scratch: usize = 0
+let scratchSize: i32 = 0
+
+/**
+ * Profiles the value at [p, p + n) of column `col`; `escaped` when it is a quoted field's content holding doubled
+ * quotes (`quote` is the quote byte). A new distinct value joins the sample list as the raw field's address.
+ */
+export function profileField (col: i32, p: usize, n: i32, escaped: bool, quote: i32): void {
+  if (col >= columnCapacity) {
+    if (col >= columnLimit) return
+    growColumns(col)
+  }
+  const s = columns + <usize>(col * STRIDE)
+  if (n == 0) {
+    store<i64>(s + O_EMPTY, load<i64>(s + O_EMPTY) + 1)
+    return
+  }
+  const raw = p
+  const rawLength = n
+  if (escaped) {
+    if (n + 16 > scratchSize) {
+      if (scratch != 0) release(scratch, scratchSize)
+      scratchSize = 1 << (32 - clz(max(n + 16, 4096) - 1))
+      scratch = alloc(scratchSize)
+    }
+    n = unescape(p, n, quote)
+    p = scratch
+  }
+  if (n <= 4 && isNullToken(p, n)) {
+    store<i64>(s + O_NULLS, load<i64>(s + O_NULLS) + 1)
+    return
+  }
+  store<i64>(s + O_VALUES, load<i64>(s + O_VALUES) + 1)
+  const kinds = load<i32>(s + O_KINDS)
+  if ((kinds & KIND_STRING) == 0) store<i32>(s + O_KINDS, widen(kinds | classify(s, p, n)))
+  const length = codePoints(p, n)
+  if (length < load<i32>(s + O_LEN_MIN)) store<i32>(s + O_LEN_MIN, length)
+  if (length > load<i32>(s + O_LEN_MAX)) store<i32>(s + O_LEN_MAX, length)
+  if (addDistinct(s, hash(p, n)) && load<i32>(s + O_SAMPLES) < SAMPLE_MAX) {
+    store<i32>(s + O_SAMPLES, load<i32>(s + O_SAMPLES) + 1)
+    if (pendingSamples == sampleCapacity) growSamples()
+    const e = sampleList + (<usize>pendingSamples << 4)
+    store<i32>(e, col)
+    store<i32>(e, <i32>raw, 4)
+    store<i32>(e, rawLength, 8)
+    store<i32>(e, escaped ? 1 : 0, 12)
+    pendingSamples++
+  }
+}
+
+function unescape (p: usize, n: i32, quote: i32): i32 {
+  let out = scratch
+  const end = p + <usize>n
+  while (p < end) {
+    const c = <i32>load<u8>(p)
+    store<u8>(out++, <u8>c)
+    p += c == quote ? 2 : 1
+  }
+  return <i32>(out - scratch)
+}
+
+/** Kinds from more than one family (boolean; integer and number; date and datetime) make a string column. */
+@inline function widen (kinds: i32): i32 {
+  const families = (kinds & KIND_BOOLEAN) + ((kinds & (KIND_INTEGER | KIND_NUMBER)) != 0 ? 1 : 0) + ((kinds & (KIND_DATE | KIND_DATETIME)) != 0 ? 1 : 0)
+  return families > 1 ? kinds | KIND_STRING : kinds
+}
+
+/** NA, N/A, NULL, null, NaN, None, - (exactly). */
+@inline function isNullToken (p: usize, n: i32): bool {
+  if (n == 1) return load<u8>(p) == 0x2d
+  if (n == 2) return load<u16>(p) == 0x414e // "NA"
+  if (n == 3) {
+    const w = <u32>load<u16>(p) | (<u32>load<u8>(p, 2) << 16)
+    return w == 0x412f4e || w == 0x4e614e // "N/A", "NaN"
+  }
+  const w = load<u32>(p)
+  return w == 0x4c4c554e || w == 0x6c6c756e || w == 0x656e6f4e // "NULL", "null", "None"
+}
+
+/** Code points of UTF-8 text: bytes that are not continuation bytes, 16 at a time (the buffers are padded). */
+@inline function codePoints (p: usize, n: i32): i32 {
+  let continuation = 0
+  const limit = i8x16.splat(-64)
+  for (let i = 0; i < n; i += 16) {
+    let mask = i8x16.bitmask(i8x16.lt_s(v128.load(p + <usize>i), limit))
+    if (n - i < 16) mask &= (1 << (n - i)) - 1
+    continuation += popcnt(mask)
+  }
+  return n - continuation
+}
+
+// ---- hashing: 64-bit, a word at a time (MurmurHash3's mixing), over the unescaped bytes
+
+@inline function mixWord (h: u64, w: u64): u64 {
+  w *= 0x87c37b91114253d5
+  w = rotl(w, 31)
+  w *= 0x4cf5ad432745937f
+  h ^= w
+  return rotl(h, 27) * 5 + 0x52dce729
+}
+
+@inline function finalMix (h: u64): u64 {
+  h ^= h >> 33
+  h *= 0xff51afd7ed558ccd
+  h ^= h >> 33
+  h *= 0xc4ceb9fe1a85ec53
+  return h ^ (h >> 33)
+}
+
+function hash (p: usize, n: i32): u64 {
+  let h: u64 = 0x9e3779b97f4a7c15
+  let i = 0
+  for (; i + 8 <= n; i += 8) h = mixWord(h, load<u64>(p + <usize>i))
+  if (i < n) h = mixWord(h, load<u64>(p + <usize>i) & ((<u64>1 << (<u64>(n - i) << 3)) - 1))
+  return finalMix(h ^ <u64>n)
+}
+
+// ---- distinct values: an open-addressing set of hashes, then HyperLogLog
+
+/** Adds a hash; true when the value is new (only known while the set is exact). */
+function addDistinct (s: usize, h: u64): bool {
+  const sketch = <usize>load<u32>(s + O_HLL)
+  if (sketch != 0) {
+    addToSketch(sketch, h)
+    return false
+  }
+  if (h == 0) h = 1
+  let set = <usize>load<u32>(s + O_SET)
+  let slots = load<i32>(s + O_SET_SLOTS)
+  if (set == 0) {
+    slots = 16
+    set = alloc(slots << 3)
+    store<u32>(s + O_SET, <u32>set)
+    store<i32>(s + O_SET_SLOTS, slots)
+  }
+  const mask = slots - 1
+  let i = <i32>h & mask
+  for (;;) {
+    const at = set + (<usize>i << 3)
+    const v = load<u64>(at)
+    if (v == h) return false
+    if (v == 0) {
+      store<u64>(at, h)
+      break
+    }
+    i = (i + 1) & mask
+  }
+  const count = load<i32>(s + O_SET_COUNT) + 1
+  store<i32>(s + O_SET_COUNT, count)
+  if (count > exactBound) toSketch(s, set, slots)
+  else if (count * 8 > slots * 5 && slots < maxSlots) grow(s, set, slots)
+  return true
+}
+
+function grow (s: usize, set: usize, slots: i32): void {
+  const larger = slots << 1
+  const next = alloc(larger << 3)
+  const mask = larger - 1
+  for (let k = 0; k < slots; k++) {
+    const h = load<u64>(set + (<usize>k << 3))
+    if (h == 0) continue
+    let i = <i32>h & mask
+    while (load<u64>(next + (<usize>i << 3)) != 0) i = (i + 1) & mask
+    store<u64>(next + (<usize>i << 3), h)
+  }
+  release(set, slots << 3)
+  store<u32>(s + O_SET, <u32>next)
+  store<i32>(s + O_SET_SLOTS, larger)
+}
+
+function toSketch (s: usize, set: usize, slots: i32): void {
+  const sketch = alloc(1 << hllBits)
+  for (let k = 0; k < slots; k++) {
+    const h = load<u64>(set + (<usize>k << 3))
+    if (h != 0) addToSketch(sketch, h)
+  }
+  release(set, slots << 3)
+  store<u32>(s + O_SET, 0)
+  store<i32>(s + O_SET_SLOTS, 0)
+  store<u32>(s + O_HLL, <u32>sketch)
+}
+
+@inline function addToSketch (sketch: usize, h: u64): void {
+  const index = <usize>(h >> <u64>(64 - hllBits))
+  const rest = h << <u64>hllBits
+  const rank = <u8>(rest == 0 ? 65 - hllBits : <i32>clz(rest) + 1)
+  if (rank > load<u8>(sketch + index)) store<u8>(sketch + index, rank)
+}
+
+// ---- classification: what the value is, and its number or instant
+
+@external('env', 'parseNumber')
+declare function parseNumber (p: usize, n: i32): f64
+
+const POW10: usize = memory.data<f64>([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22])
+
+@inline function digit (c: i32): bool { return <u32>(c - 0x30) < 10 }
+@inline function byteAt (p: usize, i: i32): i32 { return <i32>load<u8>(p + <usize>i) }
+
+/** The kind of a non-null value; updates the column's formats, and its numbers or instants. */
+function classify (s: usize, p: usize, n: i32): i32 {
+  const c0 = byteAt(p, 0)
+  if (digit(c0) || c0 == 0x2d || c0 == 0x2b || c0 == 0x2e) {
+    if (n >= 10 && byteAt(p, 4) == 0x2d && digit(c0)) return dateTime(s, p, n)
+    return number(s, p, n)
+  }
+  if (n == 4 || n == 5) return boolean(s, p, n)
+  return KIND_STRING
+}
+
+function boolean (s: usize, p: usize, n: i32): i32 {
+  const w = load<u32>(p)
+  let format: i64 = 0
+  if (n == 4) {
+    if (w == 0x65757274) format = F_TRUE_LOWER // true
+    else if (w == 0x65757254) format = F_TRUE_TITLE // True
+    else if (w == 0x45555254) format = F_TRUE_UPPER // TRUE
+  } else {
+    const e = byteAt(p, 4)
+    if (w == 0x736c6166 && e == 0x65) format = F_TRUE_LOWER // false
+    else if (w == 0x736c6146 && e == 0x65) format = F_TRUE_TITLE // False
+    else if (w == 0x534c4146 && e == 0x45) format = F_TRUE_UPPER // FALSE
+  }
+  if (format == 0) return KIND_STRING
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
+  return KIND_BOOLEAN
+}
+
+/** [sign] digits [. digits] [e [sign] digits], or [sign] . digits [...]; a number f64 cannot hold is a string. */
+function number (s: usize, p: usize, n: i32): i32 {
+  let i = 0
+  const negative = byteAt(p, 0) == 0x2d
+  if (negative || byteAt(p, 0) == 0x2b) i = 1
+  let mantissa: u64 = 0
+  let significant = 0
+  let scale = 0
+  const intStart = i
+  while (i < n && digit(byteAt(p, i))) {
+    const d = byteAt(p, i) - 0x30
+    if (significant > 0 || d != 0) {
+      if (significant < 19) mantissa = mantissa * 10 + <u64>d
+      else scale++
+      significant++
+    }
+    i++
+  }
+  const intDigits = i - intStart
+  let format: i64
+  let kind: i32
+  if (i == n) {
+    if (intDigits == 0) return KIND_STRING
+    format = intDigits > 1 && byteAt(p, intStart) == 0x30 ? F_LEADING_ZERO : F_INTEGER
+    kind = KIND_INTEGER
+  } else {
+    format = 0
+    let fracDigits = 0
+    if (byteAt(p, i) == 0x2e) {
+      i++
+      while (i < n && digit(byteAt(p, i))) {
+        const d = byteAt(p, i) - 0x30
+        if (significant > 0 || d != 0) {
+          if (significant < 19) {
+            mantissa = mantissa * 10 + <u64>d
+            scale--
+          }
+          significant++
+        } else {
+          scale--
+        }
+        fracDigits++
+        i++
+      }
+      if (intDigits + fracDigits == 0) return KIND_STRING
+      format = F_DECIMAL
+    } else if (intDigits == 0) {
+      return KIND_STRING
+    }
+    if (i < n && (byteAt(p, i) | 0x20) == 0x65) {
+      i++
+      let expNegative = false
+      if (i < n && (byteAt(p, i) == 0x2d || byteAt(p, i) == 0x2b)) {
+        expNegative = byteAt(p, i) == 0x2d
+        i++
+      }
+      const expStart = i
+      let exponent = 0
+      while (i < n && digit(byteAt(p, i))) {
+        if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
+        i++
+      }
+      if (i == expStart) return KIND_STRING
+      scale += expNegative ? -exponent : exponent
+      format = F_EXPONENT
+    }
+    if (i != n) return KIND_STRING
+    kind = KIND_NUMBER
+  }
+  let value: f64
+  if (mantissa == 0) {
+    value = 0
+  } else if (significant <= 15 && scale >= -22 && scale <= 22) {
+    // Exact: both factors are exact doubles, so one rounding gives the correctly rounded value (Clinger).
+    const m = <f64>mantissa
+    value = scale >= 0 ? m * load<f64>(POW10 + (<usize>scale << 3)) : m / load<f64>(POW10 + (<usize>(-scale) << 3))
+  } else {
+    value = Math.abs(parseNumber(p, n))
+    if (!isFinite(value)) return KIND_STRING
+  }
+  if (negative) value = -value
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
+  if (value < load<f64>(s + O_NUM_MIN)) store<f64>(s + O_NUM_MIN, value)
+  if (value > load<f64>(s + O_NUM_MAX)) store<f64>(s + O_NUM_MAX, value)
+  addTo(s + O_SUM, value)
+  addTo(s + O_SCALED, value * 5.421010862427522e-20) // 2^-64: the sum that cannot overflow
+  return kind
+}
+
+/** Neumaier's compensated sum: [sum, compensation] at `at`. */
+@inline function addTo (at: usize, x: f64): void {
+  const sum = load<f64>(at)
+  const t = sum + x
+  const c = Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum
+  store<f64>(at, t)
+  store<f64>(at + 8, load<f64>(at + 8) + c)
+}
+
+@inline function twoDigits (p: usize, i: i32): i32 {
+  const a = byteAt(p, i) - 0x30
+  const b = byteAt(p, i + 1) - 0x30
+  return <u32>a < 10 && <u32>b < 10 ? a * 10 + b : -1
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's days_from_civil). */
+@inline function days (y: i32, m: i32, d: i32): i64 {
+  if (m <= 2) y--
+  const era = y / 400
+  const yoe = y - era * 400
+  const doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+  const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+  return <i64>(era * 146097 + doe - 719468)
+}
+
+/** YYYY-MM-DD, or that with T or a space and HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM|±HH]. */
+function dateTime (s: usize, p: usize, n: i32): i32 {
+  const century = twoDigits(p, 0)
+  const yy = twoDigits(p, 2)
+  const month = twoDigits(p, 5)
+  const day = twoDigits(p, 8)
+  if (century < 0 || yy < 0 || byteAt(p, 7) != 0x2d || month < 1 || month > 12 || day < 1) return number(s, p, n)
+  const year = century * 100 + yy
+  const leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+  const monthDays = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31
+  if (day > monthDays) return KIND_STRING
+  let micros = days(year, month, day) * 86400000000
+  if (n == 10) {
+    store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | F_DATE)
+    updateInstant(s, micros, NAIVE)
+    return KIND_DATE
+  }
+  const separator = byteAt(p, 10)
+  if ((separator != 0x54 && separator != 0x20) || n < 16 || byteAt(p, 13) != 0x3a) return KIND_STRING
+  const hour = twoDigits(p, 11)
+  const minute = twoDigits(p, 14)
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return KIND_STRING
+  micros += (<i64>hour * 60 + minute) * 60000000
+  let i = 16
+  let secondsShape = 0
+  if (i < n && byteAt(p, i) == 0x3a) {
+    const second = twoDigits(p, i + 1)
+    if (i + 3 > n || second < 0 || second > 59) return KIND_STRING
+    micros += <i64>second * 1000000
+    i += 3
+    secondsShape = 1
+    if (i < n && byteAt(p, i) == 0x2e) {
+      i++
+      const start = i
+      let fraction: i64 = 0
+      while (i < n && digit(byteAt(p, i))) {
+        if (i - start < 6) fraction = fraction * 10 + <i64>(byteAt(p, i) - 0x30)
+        i++
+      }
+      if (i == start) return KIND_STRING
+      for (let k = i - start; k < 6; k++) fraction *= 10
+      micros += fraction
+      secondsShape = 2
+    }
+  }
+  let zone = NAIVE
+  let zoneShape = 0
+  if (i < n) {
+    const z = byteAt(p, i)
+    if (z == 0x5a) {
+      zone = 0
+      zoneShape = 1
+      i++
+    } else if (z == 0x2b || z == 0x2d) {
+      const hours = twoDigits(p, i + 1)
+      if (i + 3 > n || hours < 0 || hours > 23) return KIND_STRING
+      let minutes = 0
+      i += 3
+      zoneShape = 4
+      if (i < n) {
+        const colon = byteAt(p, i) == 0x3a ? 1 : 0
+        minutes = twoDigits(p, i + colon)
+        if (i + colon + 2 > n || minutes < 0 || minutes > 59) return KIND_STRING
+        i += colon + 2
+        zoneShape = colon == 1 ? 2 : 3
+      }
+      zone = (hours * 60 + minutes) * (z == 0x2d ? -1 : 1)
+    } else {
+      return KIND_STRING
+    }
+  }
+  if (i != n) return KIND_STRING
+  const shape = (separator == 0x54 ? 0 : 15) + secondsShape * 5 + zoneShape
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | (<i64>1 << shape))
+  updateInstant(s, micros - <i64>(zone == NAIVE ? 0 : zone) * 60000000, zone)
+  return KIND_DATETIME
+}
+
+@inline function updateInstant (s: usize, key: i64, zone: i32): void {
+  if (key < load<i64>(s + O_DATE_MIN)) {
+    store<i64>(s + O_DATE_MIN, key)
+    store<i32>(s + O_DATE_MIN_ZONE, zone)
+  }
+  if (key > load<i64>(s + O_DATE_MAX)) {
+    store<i64>(s + O_DATE_MAX, key)
+    store<i32>(s + O_DATE_MAX_ZONE, zone)
+  }
+}
+
+// ---- the slow path: one value at a time
+
+const VALUE_CAPACITY: i32 = 1 << 20
+let valueBuffer: usize = 0
+let valueBufferSize: i32 = 0
+
+/** Where the caller writes a value of `n` bytes before `profileValue`. */
+export function valueAt (n: i32): usize {
+  if (n + 16 > valueBufferSize) {
+    if (valueBuffer != 0) release(valueBuffer, valueBufferSize)
+    valueBufferSize = 1 << (32 - clz(max(n + 16, VALUE_CAPACITY) - 1))
+    valueBuffer = alloc(valueBufferSize)
+  }
+  return valueBuffer
+}
+
+/** Profiles the `n` bytes written at `valueAt(n)` as a value of column `col`; true when it became a sample. */
+export function profileValue (col: i32, n: i32): bool {
+  const before = pendingSamples
+  profileField(col, valueBuffer, n, false, 0)
+  const sampled = pendingSamples > before
+  pendingSamples = before
+  return sampled
+}
