@@ -1,4 +1,6 @@
-// Why a file could not be turned into metadata: a stable code, a message a person can act on, and where.
+// Why a file could not be turned into metadata: a stable code, a message a person can act on, where, and every
+// problem counted before reading stopped.
+import type { ProblemCount } from './problems.ts'
 
 /** Codes stored in `error.code` of a failed record; the README documents each one. */
 export const ErrorCode = {
@@ -24,10 +26,16 @@ export class ProcessingError extends Error {
   override name = 'ProcessingError'
   readonly code: ErrorCode
   readonly line: number | undefined
+  /** Where in the text the problem starts (see ByteOffset in problems.ts). */
+  readonly byte: number | undefined
+  /** Every problem found before reading stopped, by code, this one first: just this one unless the reader counted more. */
+  readonly problems: ProblemCount[]
 
-  constructor (code: ErrorCode, message: string, line?: number) {
+  constructor (code: ErrorCode, message: string, line?: number, byte?: number, problems?: ProblemCount[]) {
     super(message)
     this.code = code
     this.line = line
+    this.byte = byte
+    this.problems = problems ?? [{ code, count: 1, examples: [{ ...(line === undefined ? {} : { line }), ...(byte === undefined ? {} : { byte }), message }] }]
   }
 }
