@@ -28,6 +28,8 @@ export interface PipelineSpec {
   zip: Uint8Array
   /** Variables the function runs with (bucket, table, limits). */
   environment: Record<string, string>
+  /** The bus the processor publishes verdicts on (EVENT_BUS_NAME); the default bus when undefined. */
+  eventBusName?: string | undefined
   /** Browser origins allowed to PUT to the bucket; none means no CORS rule. */
   corsOrigins?: string[]
   log?: (message: string) => void
@@ -56,8 +58,9 @@ export async function provisionPipeline (clients: PipelineClients, spec: Pipelin
 
   const { queueUrl, queueArn } = await ensureQueue(clients.sqs, `${name}-failures`)
   log(`on-failure queue ${queueArn}`)
+  const eventBusArn = `arn:aws:events:${region}:${account}:event-bus/${spec.eventBusName ?? 'default'}`
   const roleArn = await ensureRole(clients.iam, `${name}-role`, policyDocument(processorStatements({
-    bucketArn, tableArn, queueArn, logGroupArn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${name}`
+    bucketArn, tableArn, queueArn, eventBusArn, logGroupArn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${name}`
   })))
   log(`role ${roleArn}`)
 

@@ -22,10 +22,10 @@ export interface ResourceArns {
 }
 
 /**
- * The processor reads objects, writes items (and the records too large for one, under .metadata/ only), sends
- * failed events to its queue and writes its logs: nothing else.
+ * The processor reads objects, writes items (and the records too large for one, under .metadata/ only), publishes
+ * verdicts on its event bus, sends failed events to its queue and writes its logs: nothing else.
  */
-export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueArn }: ResourceArns & { queueArn: string }): PolicyStatement[] {
+export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueArn, eventBusArn }: ResourceArns & { queueArn: string, eventBusArn: string }): PolicyStatement[] {
   return [
     { Sid: 'ReadUploads', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/*`] },
     // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object deleted before it was read.
@@ -34,6 +34,15 @@ export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueAr
     { Sid: 'WriteLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/${RECORD_OBJECT_PREFIX}*`] },
     // Lambda sends an event that failed every retry to the on-failure destination with the function's role.
     { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [queueArn] },
+    { Sid: 'PublishVerdicts', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [eventBusArn] },
+    ...logStatements(logGroupArn)
+  ]
+}
+
+/** The webhook sender only sends HTTP requests: it writes its logs and hands events it gave up on to its queue. */
+export function webhookSenderStatements ({ logGroupArn, queueArn }: { logGroupArn: string, queueArn: string }): PolicyStatement[] {
+  return [
+    { Sid: 'KeepUndeliveredWebhooks', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [queueArn] },
     ...logStatements(logGroupArn)
   ]
 }

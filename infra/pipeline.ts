@@ -1,9 +1,10 @@
 // The deployed pipeline, described once: the processor function, its environment and permissions, the table.
 // CDK (stack.ts), LocalStack provisioning (localstack.ts), the embedded stack and the bench all read it.
 import type { Config } from '../shared/config.ts'
+import { VERDICT_EVENT_SOURCE, VerdictDetailType } from '../shared/verdict-event.ts'
 
 export { tableDefinition, LISTING_INDEX } from '../aws/metadata-table.ts'
-export { apiStatements, processorStatements, policyDocument, LAMBDA_TRUST_POLICY, type PolicyStatement } from './permissions.ts'
+export { apiStatements, processorStatements, webhookSenderStatements, policyDocument, LAMBDA_TRUST_POLICY, type PolicyStatement } from './permissions.ts'
 
 /** Every Lambda bundle of `npm run build` is an `index.mjs` exporting `handler`. */
 export const BUNDLE_HANDLER = 'index.handler'
@@ -22,6 +23,28 @@ export const PROCESSOR = {
   /** Failed events are kept for 14 days, SQS's longest retention. */
   failureRetentionSeconds: 14 * 24 * 3600
 } as const
+
+/** The function that sends webhooks on AWS, an EventBridge rule's target; deployed when WEBHOOK_URLS is set. */
+export const WEBHOOK_SENDER = {
+  functionName: 'WebhookSenderLambda',
+  handler: BUNDLE_HANDLER,
+  runtime: 'nodejs22.x',
+  memorySize: 256,
+  /** Seconds: every URL is tried at once, each for at most 15 s (shared/webhooks.ts WEBHOOK_TIMEOUT_MS). */
+  timeout: 30,
+  /** Lambda retries a failed invocation twice (about one, then two minutes later): the most it allows. */
+  retryAttempts: 2,
+  /** An event this old (seconds) is not tried again, and goes to the failure queue. */
+  maxEventAgeSeconds: 6 * 3600,
+  /** EventBridge's retries of handing an event to the function (throttling, an outage): its maximum, over 24 hours. */
+  ruleRetryAttempts: 185,
+  ruleMaxEventAgeSeconds: 24 * 3600,
+  /** Events that could not be delivered are kept 14 days, SQS's longest retention. */
+  failureRetentionSeconds: 14 * 24 * 3600
+} as const
+
+/** The events the webhook rule matches: every verdict the processor publishes. */
+export const VERDICT_EVENT_PATTERN = { source: [VERDICT_EVENT_SOURCE], detailType: Object.values(VerdictDetailType) }
 
 /** The API as a function (AWS only; elsewhere it is a server). */
 export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 15 } as const

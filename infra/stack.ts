@@ -1,6 +1,9 @@
-// The AWS deployment as a CDK stack: bucket, table, the processor with its failure queue and trigger, the API behind a function URL.
+// The AWS deployment as a CDK stack: bucket, table, the processor with its failure queue and trigger, the API behind a
+// function URL; verdicts on EventBridge, and with WEBHOOK_URLS a rule and the function that sends the webhooks.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib'
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb'
+import { EventBus, Rule, type IEventBus } from 'aws-cdk-lib/aws-events'
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets'
 import { PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam'
 import { CfnEventInvokeConfig, Code, Function as LambdaFunction, FunctionUrlAuthType, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda'
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs'
@@ -10,7 +13,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { DEFAULT_LIMITS, type ExtractLimits } from '../shared/limits.ts'
 import {
-  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, type PolicyStatement
+  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, VERDICT_EVENT_PATTERN,
+  WEBHOOK_SENDER, webhookSenderStatements, type PolicyStatement
 } from './pipeline.ts'
 
 export interface CsvMetadataStackProps extends StackProps {
@@ -26,6 +30,10 @@ export interface CsvMetadataStackProps extends StackProps {
   maxRecordBytes?: number
   maxColumns?: number
   maxDecompressedBytes?: number
+  /** An existing EventBridge bus the processor publishes verdicts on (EVENT_BUS_NAME); the account's default bus otherwise. */
+  eventBusName?: string | undefined
+  /** With WEBHOOK_URLS: the sender's bundle, the URLs and the signing secret; no webhook resources otherwise. */
+  webhooks?: { senderDir: string, urls: string[], secret: string } | undefined
 }
 
 export class CsvMetadataStack extends Stack {
@@ -49,12 +57,13 @@ export class CsvMetadataStack extends Stack {
       enforceSSL: true
     })
 
-    const environment = processorEnvironment({ bucketName: bucket.bucketName, tableName: table.ref, logLevel: 'info', ...limitsOf(props) })
+    const bus = EventBus.fromEventBusName(this, 'VerdictBus', props.eventBusName ?? 'default')
+    const environment = processorEnvironment({ bucketName: bucket.bucketName, tableName: table.ref, logLevel: 'info', eventBusName: props.eventBusName, ...limitsOf(props) })
     const processor = this.#function('Processor', {
       ...PROCESSOR,
       code: props.processorDir,
       environment,
-      statements: logGroupArn => processorStatements({ bucketArn: bucket.bucketArn, tableArn: table.attrArn, queueArn: failures.queueArn, logGroupArn })
+      statements: logGroupArn => processorStatements({ bucketArn: bucket.bucketArn, tableArn: table.attrArn, queueArn: failures.queueArn, eventBusArn: bus.eventBusArn, logGroupArn })
     })
     // Written with the L1 resource: the L2 destination would add its own, broader SQS grant to the role.
     new CfnEventInvokeConfig(this, 'ProcessorAsyncInvocation', {
@@ -84,6 +93,43 @@ export class CsvMetadataStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName })
     new CfnOutput(this, 'TableName', { value: table.ref })
     new CfnOutput(this, 'FailureQueueUrl', { value: failures.queueUrl, description: 'Events the processor failed on after its retries' })
+    if (props.webhooks !== undefined) this.#webhooks(bus, props.webhooks)
+  }
+
+  /**
+   * A rule on the bus hands every verdict to the sender. EventBridge retries the hand-over (185 times over 24 h);
+   * Lambda retries a failed send twice; what still fails is kept in the WebhookFailures queue and logged.
+   */
+  #webhooks (bus: IEventBus, webhooks: NonNullable<CsvMetadataStackProps['webhooks']>): void {
+    const failures = new Queue(this, 'WebhookFailures', {
+      retentionPeriod: Duration.seconds(WEBHOOK_SENDER.failureRetentionSeconds),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true
+    })
+    const sender = this.#function('WebhookSender', {
+      ...WEBHOOK_SENDER,
+      code: webhooks.senderDir,
+      environment: { WEBHOOK_URLS: webhooks.urls.join(','), WEBHOOK_SECRET: webhooks.secret, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' },
+      statements: logGroupArn => webhookSenderStatements({ logGroupArn, queueArn: failures.queueArn })
+    })
+    new CfnEventInvokeConfig(this, 'WebhookSenderAsyncInvocation', {
+      functionName: sender.functionName,
+      qualifier: '$LATEST',
+      maximumRetryAttempts: WEBHOOK_SENDER.retryAttempts,
+      maximumEventAgeInSeconds: WEBHOOK_SENDER.maxEventAgeSeconds,
+      destinationConfig: { onFailure: { destination: failures.queueArn } }
+    })
+    new Rule(this, 'VerdictsToWebhooks', {
+      eventBus: bus,
+      description: 'Every verdict of the CSV metadata service to the webhook sender',
+      eventPattern: VERDICT_EVENT_PATTERN,
+      targets: [new LambdaTarget(sender, {
+        retryAttempts: WEBHOOK_SENDER.ruleRetryAttempts,
+        maxEventAge: Duration.seconds(WEBHOOK_SENDER.ruleMaxEventAgeSeconds),
+        deadLetterQueue: failures
+      })]
+    })
+    new CfnOutput(this, 'WebhookFailureQueueUrl', { value: failures.queueUrl, description: 'Verdict events whose webhooks could not be delivered' })
   }
 
   /** A Node.js function with its own log group and a role holding exactly `statements`. */

@@ -18,16 +18,31 @@ export interface Artifacts {
   apiFunctionDir: string
   /** Container entry points: `server.mjs` (the API) and `provision.mjs` (LocalStack provisioning). */
   serverDir: string
+  /** Directory holding the webhook sender's `index.mjs` (deployed when WEBHOOK_URLS is set). */
+  webhookSenderDir: string
+  /** The same directory zipped. */
+  webhookSenderZip: string
 }
 
 /** Builds every artifact under `outDir` (default dist/), replacing what was there. */
 export async function buildAll (outDir = join(ROOT, 'dist')): Promise<Artifacts> {
-  const [processor, apiFunctionDir, serverDir] = await Promise.all([
+  const [processor, apiFunctionDir, serverDir, webhookSender] = await Promise.all([
     buildProcessor(join(outDir, 'lambda')),
     buildApiFunction(join(outDir, 'lambda', 'api')),
-    buildServer(join(outDir, 'server'))
+    buildServer(join(outDir, 'server')),
+    buildWebhookSender(join(outDir, 'lambda'))
   ])
-  return { ...processor, apiFunctionDir, serverDir }
+  return { ...processor, apiFunctionDir, serverDir, ...webhookSender }
+}
+
+/** The function an EventBridge rule invokes with each verdict, to send the webhooks (AWS). */
+export async function buildWebhookSender (outDir: string): Promise<Pick<Artifacts, 'webhookSenderDir' | 'webhookSenderZip'>> {
+  const webhookSenderDir = join(outDir, 'webhook-sender')
+  await rm(webhookSenderDir, { recursive: true, force: true })
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'lambda/webhook-sender.ts')], outfile: join(webhookSenderDir, 'index.mjs') })
+  const webhookSenderZip = join(outDir, 'webhook-sender.zip')
+  await writeFile(webhookSenderZip, await zipDirectory(webhookSenderDir, ['index.mjs', 'index.mjs.map']))
+  return { webhookSenderDir, webhookSenderZip }
 }
 
 /** The S3-triggered handler: every dependency (AWS SDK included) in one file, so the runtime's SDK version does not matter. */

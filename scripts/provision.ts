@@ -32,6 +32,7 @@ export async function provision (config: EmbeddedConfig, zipPath: string, log: (
     tableName: config.tableName,
     zip,
     environment: processorEnvironment(config),
+    eventBusName: config.eventBusName,
     corsOrigins: config.corsOrigins,
     log
   })

@@ -8,15 +8,15 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { App } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
-import { CsvMetadataStack } from '../../infra/stack.ts'
+import { CsvMetadataStack, type CsvMetadataStackProps } from '../../infra/stack.ts'
 import { tableDefinition } from '../../infra/pipeline.ts'
 import { buildAll } from '../../scripts/build.ts'
 
 const outDir = await mkdtemp(join(tmpdir(), 'csv-infra-'))
 t.teardown(() => rm(outDir, { recursive: true, force: true }))
-const { processorDir, apiFunctionDir } = await buildAll(outDir)
+const { processorDir, apiFunctionDir, webhookSenderDir } = await buildAll(outDir)
 
-function synth (props: { corsOrigins?: string[], apiKey?: string } = {}): Template {
+function synth (props: Omit<CsvMetadataStackProps, 'processorDir' | 'apiFunctionDir'> = {}): Template {
   const app = new App({ outdir: join(outDir, `cdk-${Math.random().toString(36).slice(2)}`) })
   return Template.fromStack(new CsvMetadataStack(app, 'CsvMetadataService', { processorDir, apiFunctionDir, ...props }))
 }
@@ -118,13 +118,15 @@ t.test('S3 notifies the processor of created and removed objects, and only this 
 
 t.test('the processor may read objects, write items, send failures and log: nothing else', async t => {
   const statements = roleStatements('Processor')
-  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
+  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
   // CDK writes a one-element resource list as the element.
   const bySid = Object.fromEntries(statements.map(s => [s.Sid, s.Resource]))
   t.same(bySid.ReadUploads, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/*']] })
   t.same(bySid.WriteMetadata, { 'Fn::GetAtt': ['Metadata', 'Arn'] })
   t.same(bySid.WriteLargeRecords, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/.metadata/*']] }, 'it writes only records too large for the table')
   t.same(bySid.KeepFailedEvents, { 'Fn::GetAtt': [ref('ProcessorFailures'), 'Arn'] })
+  t.same(bySid.PublishVerdicts, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
+    'it publishes verdicts on the default bus only')
   const [, role] = resources('AWS::IAM::Role').find(([id]) => id.startsWith('ProcessorRole'))!
   t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policy: AWSLambdaBasicExecutionRole would log to any group')
 })
@@ -176,4 +178,39 @@ t.test('the CDK app behind npm run deploy takes API_KEY and CORS_ORIGINS from th
   const refused = await synthApp({ API_KEY: 'short' }).then(() => undefined, (err: { stderr: string }) => err)
   t.match(refused?.stderr, /API_KEY=\(hidden\): .*16/, 'a short key stops the deploy before anything is built')
   t.notMatch(refused?.stderr, /short/, 'and is not printed')
+})
+
+t.test('verdicts on EventBridge; with WEBHOOK_URLS a rule hands them to the sender, with retries and a failure queue', async t => {
+  t.equal(Object.keys(template.findResources('AWS::Events::Rule')).length, 0, 'no webhook resources without WEBHOOK_URLS')
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+  const hooks = synth({ eventBusName: 'verdicts', webhooks: { senderDir: webhookSenderDir, urls: ['https://hooks.example/in'], secret } })
+  hooks.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'FileProcessorLambda', Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: 'verdicts' }) } })
+  hooks.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'WebhookSenderLambda',
+    Runtime: 'nodejs22.x',
+    Timeout: 30,
+    Environment: { Variables: { WEBHOOK_URLS: 'https://hooks.example/in', WEBHOOK_SECRET: secret, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' } }
+  })
+  const queue = Object.keys(hooks.findResources('AWS::SQS::Queue')).find(id => id.startsWith('WebhookFailures'))!
+  hooks.hasResourceProperties('AWS::Events::Rule', {
+    EventBusName: 'verdicts',
+    EventPattern: { source: ['csv-metadata'], 'detail-type': ['File processed', 'File failed'] },
+    Targets: [{
+      Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebhookSender'), 'Arn'] },
+      RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } }
+    }]
+  })
+  hooks.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    FunctionName: { Ref: Match.stringLikeRegexp('^WebhookSender') },
+    MaximumRetryAttempts: 2,
+    MaximumEventAgeInSeconds: 21600,
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } }
+  })
+  hooks.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true })
+  hooks.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebhookSender'), 'Arn'] } })
+  hooks.hasOutput('WebhookFailureQueueUrl', {})
+  const [, sender] = Object.entries(hooks.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('WebhookSender'))!
+  const role = hooks.toJSON().Resources[sender.Properties.Role['Fn::GetAtt'][0]]
+  t.same(role.Properties.Policies[0].PolicyDocument.Statement.flatMap(actions).sort(), ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'], 'the sender may only log and keep what failed')
 })
