@@ -6,6 +6,7 @@ import { createDocumentClient, createS3Client } from './clients.ts'
 import { fitsInItem, putRecordObject } from './large-records.ts'
 import { MetadataTable } from './metadata-table.ts'
 import { readObject } from './object-reader.ts'
+import { createEventBridgeClient, eventBridgePublisher } from './verdict-events.ts'
 
 export function createProcessDeps (config: Config, logger: Logger): ProcessDeps {
   const s3 = createS3Client(config)
@@ -15,6 +16,7 @@ export function createProcessDeps (config: Config, logger: Logger): ProcessDeps 
     saveRecord: async (record, orderingKey) =>
       table.put(fitsInItem(record) ? record : await putRecordObject(s3, config.bucketName, record), orderingKey),
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
+    publishVerdict: eventBridgePublisher(createEventBridgeClient(config), config.eventBusName),
     logger,
     limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, maxDecompressedBytes: config.maxDecompressedBytes }
   }

@@ -4,6 +4,7 @@ import { processingRecord, verdictRecord, type FileMetadata, type UploadedObject
 import type { ExtractLimits } from './limits.ts'
 import type { Logger } from './logger.ts'
 import { ProcessingError } from './processing-error.ts'
+import type { PublishVerdict } from './verdict-event.ts'
 
 export interface StoredObject {
   body: AsyncIterable<Uint8Array>
@@ -21,6 +22,11 @@ export interface ProcessDeps {
   saveRecord: (record: FileMetadata, orderingKey?: string) => Promise<boolean>
   /** Leaves the deleted file's tombstone unless a newer event wrote it; false when one did. */
   markDeleted: (key: string, deletedAt: string, orderingKey?: string) => Promise<boolean>
+  /**
+   * Publishes a final record once it is written (./verdict-event.ts). A rejection fails the event, which is then
+   * redelivered and processed again: the write is idempotent, and the verdict is published at least once.
+   */
+  publishVerdict: PublishVerdict
   logger: Logger
   limits: ExtractLimits
 }
@@ -40,8 +46,9 @@ export interface RemovedObject {
 
 /**
  * Processes one created object. A problem with the file's content ends as a `failed` record and resolves;
- * anything that prevents recording a verdict (S3 or DynamoDB unreachable) rejects, so the invocation is retried.
- * Resolves to undefined when a newer event for the same key had already been recorded: a late event is a no-op.
+ * anything that prevents recording or publishing a verdict (S3, DynamoDB or the event bus unreachable) rejects, so
+ * the invocation is retried. Resolves to undefined when a newer event for the same key had already been recorded: a
+ * late event is a no-op, and publishes nothing.
  */
 export async function processObject (deps: ProcessDeps, object: CreatedObject): Promise<FileMetadata | undefined> {
   const started = Date.now()
@@ -83,6 +90,11 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
   }, record.error === undefined
     ? `processed ${object.key}: ${record.row_count} rows, ${record.column_count} columns in ${durationMs} ms`
     : `failed ${object.key}: ${record.error.code} — ${record.error.message}`)
+  try {
+    await deps.publishVerdict(record)
+  } catch (err) {
+    throw new Error(`the verdict on ${object.key} was recorded but not published (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`, { cause: err })
+  }
   return record
 }
 

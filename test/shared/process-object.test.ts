@@ -14,10 +14,12 @@ t.test('processObject', async t => {
   const { config, s3, table } = await startEmulator(t)
   const lines: string[] = []
   const saved: FileMetadata[] = []
+  const published: FileMetadata[] = []
   const deps: ProcessDeps = {
     readObject: (bucket, key) => readObject(s3, bucket, key),
     saveRecord: async (record, orderingKey) => { saved.push(record); return table.put(record, orderingKey) },
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
+    publishVerdict: async record => { published.push(record) },
     logger: createLogger('info', { write: line => { lines.push(line) } }),
     limits: DEFAULT_LIMITS
   }
@@ -129,6 +131,29 @@ t.test('processObject', async t => {
     })
     t.same(failures, [])
     t.match(await table.get('outage.csv'), { status: 'processed', row_count: 2 })
+  })
+
+  t.test('each verdict is published once it is recorded; a late event publishes nothing', async t => {
+    published.length = 0
+    const object = { ...await upload('published.csv', SEED), orderingKey: orderingKey('B1') }
+    const record = await processObject(deps, object)
+    t.same(published, [record], 'the final record, and not the processing one')
+    t.match(await table.get('published.csv'), { status: 'processed', processed_at: record!.processed_at }, 'written before it was published')
+    const failed = await processObject(deps, { ...await upload('published-empty.csv', ''), orderingKey: orderingKey('B1') })
+    t.same(published.map(r => r.status), ['processed', 'failed'])
+    t.equal(failed?.status, 'failed')
+    t.equal(await processObject(deps, { ...object, orderingKey: orderingKey('B0') }), undefined)
+    t.equal(published.length, 2, 'the stale event published nothing')
+  })
+
+  t.test('a verdict that cannot be published rejects, so the event is retried and published then', async t => {
+    const object = { ...await upload('unpublished.csv', SEED), orderingKey: orderingKey('C1') }
+    const down: ProcessDeps = { ...deps, publishVerdict: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'EventBusError' })) }
+    await t.rejects(processObject(down, object), { message: 'the verdict on unpublished.csv was recorded but not published (EventBusError: connect ECONNREFUSED)' })
+    t.match(await table.get('unpublished.csv'), { status: 'processed' }, 'the verdict stands')
+    published.length = 0
+    const retried = await processObject(deps, object)
+    t.same(published, [retried], 'the redelivered event publishes it')
   })
 
   t.test('an S3 failure other than a missing object is not turned into a verdict', async t => {
