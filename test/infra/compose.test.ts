@@ -27,7 +27,7 @@ const packageJson = JSON.parse(await read('package.json')) as { dependencies: Re
 
 t.test('LocalStack: a 4.x tag that needs no auth token, the services the pipeline uses, Lambda on the compose network', async t => {
   t.equal(localstack?.image, 'localstack/localstack:4.14.0')
-  t.same(localstack?.environment?.SERVICES?.split(',').sort(), ['dynamodb', 'iam', 'lambda', 'logs', 's3', 'sqs'])
+  t.same(localstack?.environment?.SERVICES?.split(',').sort(), ['dynamodb', 'events', 'iam', 'lambda', 'logs', 's3', 'sqs'])
   t.equal(localstack?.environment?.LAMBDA_DOCKER_NETWORK, compose.networks.default.name)
   t.same(localstack?.ports, ['127.0.0.1:4566:4566'], 'reachable from this machine only')
 })
