@@ -10,6 +10,7 @@ import { PROCESSOR, processorEnvironment } from '../infra/pipeline.ts'
 import { LOG_FORMAT, type Logger } from '../shared/logger.ts'
 import { objectCreatedEvent } from '../shared/s3-events.ts'
 import { recordOfEvent } from '../shared/verdict-event.ts'
+import { shownUrl } from '../shared/webhooks.ts'
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts'
 import { variableName, type Credentials } from '../shared/config.ts'
 import { EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
@@ -98,7 +99,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
     ])
     const running = emulator
     const resumed = webhooks?.start() ?? 0
-    if (resumed > 0) log.info({ pending: resumed }, `resuming ${resumed} webhook delivery(ies) left pending by the last run`)
+    if (config.webhooks !== undefined) log.info({ urls: config.webhooks.urls.map(shownUrl), pending: resumed }, `sending webhooks to ${config.webhooks.urls.length} URL(s)${resumed > 0 ? `; ${resumed} delivery(ies) left pending by the last run resumed` : ''}`)
     const table = new MetadataTable(createDocumentClient(clientConfig), config.tableName)
     // A file with a dead letter is re-driven with the letter's own event: its upload time and sequencer are kept.
     const letters = readDeadLetters(config.dataDir)

@@ -14,6 +14,8 @@ import {
 /** One message on its way to one URL, as kept on disk. */
 export interface Delivery {
   url: string
+  /** The file the verdict is about, for the logs and the dead letter's reader. */
+  filename: string
   message: WebhookMessage
   /** Attempts made so far. */
   attempts: number
@@ -70,7 +72,7 @@ export class WebhookDeliveries {
     const now = new Date().toISOString()
     for (const url of this.#options.targets.urls) {
       const name = `${now.replace(/[:.]/g, '-')}-${randomUUID()}.json`
-      const delivery: Delivery = { url, message, attempts: 0, createdAt: now, nextAttemptAt: now }
+      const delivery: Delivery = { url, filename: record.filename, message, attempts: 0, createdAt: now, nextAttemptAt: now }
       this.#write(name, delivery)
       this.#schedule(name, delivery)
     }
@@ -112,11 +114,11 @@ export class WebhookDeliveries {
     const delivery = this.#read(name)
     const result = await sendWebhook(delivery.url, delivery.message, this.#options.targets.key, this.#options.timeoutMs)
     const attempts = delivery.attempts + 1
-    const fields = { webhookId: delivery.message.id, type: delivery.message.type, url: shownUrl(delivery.url), attempts, status: result.status }
+    const fields = { webhookId: delivery.message.id, type: delivery.message.type, filename: delivery.filename, url: shownUrl(delivery.url), attempts, status: result.status }
     const { logger } = this.#options
     if (result.ok) {
       rmSync(this.#path(name), { force: true })
-      logger.info(fields, `webhook ${delivery.message.type} ${delivery.message.id} delivered to ${fields.url}`)
+      logger.info(fields, `webhook ${delivery.message.type} for ${delivery.filename} delivered to ${fields.url}`)
       return
     }
     const delay = retryDelay(attempts, result, this.#options.retryDelaysMs)
@@ -128,12 +130,12 @@ export class WebhookDeliveries {
       writeFileSync(kept, JSON.stringify(letter, null, 2) + '\n')
       rmSync(this.#path(name), { force: true })
       logger.error({ ...fields, error: result.error, deadLetter: kept },
-        `webhook ${delivery.message.id} to ${fields.url} failed ${attempts} time(s), last with ${result.error}; given up, kept in ${kept}`)
+        `webhook ${delivery.message.type} for ${delivery.filename} to ${fields.url} failed ${attempts} time(s), last with ${result.error}; given up, kept in ${kept}`)
       return
     }
     const next = { ...failed, nextAttemptAt: new Date(Date.now() + delay).toISOString() }
     this.#write(name, next)
-    logger.warn({ ...fields, error: result.error, retryInMs: delay }, `webhook ${delivery.message.id} to ${fields.url} failed (${result.error}); retrying in ${formatDelay(delay)}`)
+    logger.warn({ ...fields, error: result.error, retryInMs: delay }, `webhook ${delivery.message.type} for ${delivery.filename} to ${fields.url} failed (${result.error}); retrying in ${formatDelay(delay)}`)
     this.#schedule(name, next)
   }
 

@@ -105,12 +105,13 @@ t.test('a delivery that fails every attempt becomes a dead letter, logged at err
   await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'refused.csv', Body: SEED }))
   const [letter] = await waitFor(async () => { const letters = readWebhookDeadLetters(config.dataDir); return letters.length > 0 ? letters : undefined }, 20_000, 'a dead letter')
   t.equal(receiver.received.length, 3, 'the first attempt and two retries')
-  t.match(letter, { url: receiver.url, attempts: 3, lastError: 'HTTP 503', message: { type: 'file.processed', id: receiver.received[0]!.headers['webhook-id'] } })
+  t.match(letter, { url: receiver.url, filename: 'refused.csv', attempts: 3, lastError: 'HTTP 503', message: { type: 'file.processed', id: receiver.received[0]!.headers['webhook-id'] } })
   t.same(readdirSync(pendingFolder(config.dataDir)), [], 'no longer pending')
   const error = lines.find(line => line.level === 'error')
-  t.match(error, { msg: /failed 3 time\(s\), last with HTTP 503; given up, kept in .*dead-letters/, url: receiver.url.replace('?token=abc', ''), webhookId: /^msg_/ })
+  t.match(error, { msg: /^webhook file\.processed for refused\.csv to http:\S+ failed 3 time\(s\), last with HTTP 503; given up, kept in .*dead-letters/, url: receiver.url.replace('?token=abc', ''), webhookId: /^msg_/ })
   t.notMatch(JSON.stringify(lines), /token=abc/, 'the URL\'s query (which may hold a token) is never logged')
   t.equal(lines.filter(line => line.level === 'warn').length, 2, 'each failed attempt before the last is a warning')
+  t.match(lines[0], { level: 'info', msg: 'sending webhooks to 1 URL(s)', urls: [receiver.url.replace('?token=abc', '')] }, 'the start says where webhooks go')
 })
 
 t.test('a delivery pending when the stack stops is sent by the next start', async t => {
