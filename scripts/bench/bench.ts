@@ -1,7 +1,7 @@
 // `npm run bench`: extraction, whole-pipeline and API numbers, all measured in one run and printed as tables.
 //   npm run bench -- --sizes 100,1024 --small 200 --duration 5
 import { execFile } from 'node:child_process'
-import { createReadStream, mkdirSync, mkdtempSync, openAsBlob, rmSync } from 'node:fs'
+import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,16 +12,15 @@ import { build } from 'esbuild'
 import { buildApp } from '../../api/app.ts'
 import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
 import { Sha256 } from '../../embedded/s3/sigv4.ts'
-import { startEmbeddedStack } from '../../embedded/stack.ts'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { ensureTable } from '../../aws/provision.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '../../embedded/config.ts'
 import { processorEnvironment } from '../../infra/pipeline.ts'
 import { freePort } from '../lib/free-port.ts'
-import { putUpload, requestUpload, uploadThroughApi, VerdictTimeoutError, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
-import { coldStart } from './cold-start.ts'
+import { coldStart, startService } from './cold-start.ts'
 import { generateCsv } from './generate-csv.ts'
+import { pipelineBench, pipelineTable, prepareSmallSample } from './pipeline-bench.ts'
 import { profileBench } from './profile-bench.ts'
 
 const run = promisify(execFile)
@@ -30,11 +29,13 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '100,1024' },
     small: { type: 'string', default: '200' },
+    'pipeline-mb': { type: 'string', default: '200' },
     duration: { type: 'string', default: '5' }
   }
 })
 const sizes = values.sizes.split(',').map(Number)
 const smallFiles = Number(values.small)
+const pipelineMb = Number(values['pipeline-mb'])
 const duration = values.duration
 
 const workDir = join(tmpdir(), 'csv-metadata-bench')
@@ -142,60 +143,6 @@ async function extraction (): Promise<void> {
     ['file', 'path', 'MB/s', 'M rows/s', 'peak RSS MB', 'CPU of the reader', '÷ raw read', 'row count'], rows)
 }
 
-function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]!
-}
-
-/** PUT finished → metadata readable through the API, for one large file and for many small ones at once. */
-async function pipeline (): Promise<void> {
-  const config = await freshConfig()
-  const stack = await startEmbeddedStack(config, { output: 'ignore' })
-  const app = await buildApp({ config })
-  const api = await app.listen({ host: '127.0.0.1', port: 0 })
-
-  const largest = Math.max(...sizes)
-  const putDone = await uploadThroughApi(api, 'large.csv', await openAsBlob(join(workDir, `bench-${largest}MB.csv`)))
-  await waitForVerdict(api, 'large.csv', { timeoutMs: 300_000, intervalMs: 10 })
-  const largeLatency = (performance.now() - putDone) / 1000
-
-  // Tickets first, so the clock starts with the PUTs, all at once.
-  const names = Array.from({ length: smallFiles }, (_, i) => `small-${i}.csv`)
-  const tickets = await Promise.all(names.map(name => requestUpload(api, name)))
-  const putAt = new Map<string, number>()
-  const seenAt = new Map<string, number>()
-  const healthLatencies: number[] = []
-  const started = performance.now()
-  await Promise.all(tickets.map(async (ticket, i) => {
-    const body = 'id,value,label\n' + Array.from({ length: 50 + i }, (_, r) => `${r},${r * 3},"row ${r}"`).join('\n') + '\n'
-    putAt.set(ticket.filename, await putUpload(ticket, body))
-  }))
-  // One listing poll for all the files, and /health sampled meanwhile, as a user of the API would see it.
-  const watching = new AbortController()
-  const health = (async () => {
-    while (!watching.signal.aborted) {
-      const t0 = performance.now()
-      await fetch(`${api}/health`)
-      healthLatencies.push(performance.now() - t0)
-      await new Promise(resolve => setTimeout(resolve, 20))
-    }
-  })()
-  await waitForVerdicts(api, names, { timeoutMs: 300_000, intervalMs: 20, onVerdict: file => seenAt.set(file.filename, performance.now()) })
-    .catch((err: unknown) => { if (err instanceof VerdictTimeoutError) console.error(err.message); else throw err })
-    .finally(() => watching.abort())
-  await health
-  const latencies = names.filter(n => seenAt.has(n)).map(n => seenAt.get(n)! - putAt.get(n)!)
-  const total = (Math.max(...seenAt.values()) - started) / 1000
-  await app.close()
-  await stack.close()
-  table(`Pipeline: PUT finished → metadata readable through GET /files (LAMBDA_CONCURRENCY=${config.lambdaConcurrency})`,
-    ['case', 'files done', 'p50', 'p99', 'total', '/health p99 meanwhile'], [
-      [`1 file of ${largest} MB`, '1/1', `${largeLatency.toFixed(2)} s`, '-', `${largeLatency.toFixed(2)} s`, '-'],
-      [`${smallFiles} small files at once`, `${latencies.length}/${smallFiles}`, `${(percentile(latencies, 50) / 1000).toFixed(2)} s`,
-        `${(percentile(latencies, 99) / 1000).toFixed(2)} s`, `${total.toFixed(2)} s`, `${percentile(healthLatencies, 99).toFixed(1)} ms`]
-    ])
-}
-
 interface LoadResult { requests: { average: number }, latency: { p99: number }, non2xx: number, errors: number }
 
 /** autocannon, in its own process so the load does not share the server's event loop. */
@@ -204,10 +151,16 @@ async function load (url: string, options: string[] = []): Promise<LoadResult> {
   return JSON.parse(stdout) as LoadResult
 }
 
-/** What the API costs over the bare server and over DynamoDB itself. */
+/**
+ * What the API costs over the bare server and over DynamoDB itself. The emulators run in a process of their own
+ * (an `npm start` beside this one), as S3 and DynamoDB are elsewhere on AWS: GET /files and the direct GetItem then
+ * pay the same round trip, and neither shares the API's event loop with the emulator serving it.
+ */
 async function apiLoad (): Promise<void> {
-  const config = await freshConfig()
-  const stack = await startEmbeddedStack(config, { output: 'ignore' })
+  const dataDir = mkdtempSync(join(workDir, 'data-'))
+  dataDirs.push(dataDir)
+  const service = await startService(dataDir)
+  const config = loadEmbeddedConfig(process.env, { embeddedPort: Number(new URL(service.endpoint).port), port: 0, dataDir, logLevel: 'silent' })
   await new MetadataTable(createDocumentClient(config), config.tableName).put({
     filename: 'example.csv',
     upload_timestamp: new Date().toISOString(),
@@ -229,7 +182,7 @@ async function apiLoad (): Promise<void> {
   const files = await load(`${api}/files/example.csv`)
   // One request signed as the SDK signs it (the embedded DynamoDB checks signatures), replayed for the load.
   const body = JSON.stringify({ TableName: config.tableName, Key: { filename: { S: 'example.csv' } } })
-  const endpoint = new URL(stack.endpoint)
+  const endpoint = new URL(service.endpoint)
   const signer = new SignatureV4({ credentials: config.credentials ?? EMBEDDED_CREDENTIALS, region: config.awsRegion, service: 'dynamodb', sha256: Sha256 })
   const signed = await signer.sign({
     method: 'POST',
@@ -241,11 +194,11 @@ async function apiLoad (): Promise<void> {
     headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
     body
   })
-  const getItem = await load(stack.endpoint, ['-m', 'POST',
+  const getItem = await load(service.endpoint, ['-m', 'POST',
     ...Object.entries(signed.headers).filter(([name]) => name !== 'host').flatMap(([name, value]) => ['-H', `${name}=${value}`]),
     '-b', body])
   await app.close()
-  await stack.close()
+  await service.stop()
   const row = (name: string, r: LoadResult, base?: LoadResult) => [
     name, r.requests.average.toFixed(0), `${r.latency.p99} ms`, base ? (r.requests.average / base.requests.average).toFixed(2) : '-', r.non2xx + r.errors
   ]
@@ -253,14 +206,18 @@ async function apiLoad (): Promise<void> {
     row('POST /uploads', uploads, noop),
     row('GET /bench/noop (bare Fastify route, same process)', noop),
     row('GET /files/example.csv', files, getItem),
-    row('GetItem straight to the embedded DynamoDB', getItem)
+    row('GetItem straight to the embedded DynamoDB (its own process)', getItem)
   ])
 }
 
 console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`)
 await extraction()
 await profileBench(table)
-await pipeline()
+const pipelineOptions = { workDir, largeMb: pipelineMb, smallFiles, smallKb: 10, rounds: 3, log: (line: string) => process.stderr.write(line) }
+await prepareSmallSample(workDir)
+const pipelineRows = await pipelineBench(pipelineOptions)
+const pipelineResult = pipelineTable(pipelineRows, pipelineOptions)
+table(pipelineResult.title, pipelineResult.head, pipelineResult.rows)
 await apiLoad()
 const cold = await coldStart()
 table('Cold start: `npm start` in a fresh DATA_DIR, a small file uploaded at its banner (median of 3 runs)', ['process start → banner', 'first file: PUT → processed', 'second file (warm): PUT → processed'], [[cold.banner, cold.cold, cold.warm].map(s => `${s.toFixed(2)} s`)])
