@@ -1,13 +1,54 @@
 // Request and response schemas of the HTTP API; they validate requests and write the OpenAPI document.
+import { STATUS_CODES } from 'node:http'
 import Type from 'typebox'
 import { MAX_FILENAME_LENGTH } from '../shared/filename.ts'
+import { Status } from '../shared/file-record.ts'
 
 export const FileMetadataRef = Type.Ref('FileMetadata')
 
-/** An error response: RFC 9457 problem details, served as application/problem+json. */
-export function problem (description: string) {
-  return { description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }
+/** What one error response looks like, for its example in the docs. */
+export interface ProblemExample {
+  status: number
+  code: string
+  detail: string
+  instance?: string
 }
+
+/**
+ * An error response: RFC 9457 problem details, served as application/problem+json. With `example`, the docs show
+ * that answer, instead of the generic example of the Problem schema.
+ */
+export function problem (description: string, example?: ProblemExample) {
+  const media = { schema: Type.Ref('Problem') }
+  if (example === undefined) return { description, content: { 'application/problem+json': media } }
+  const { status, code, detail, instance = '/files/missing.csv' } = example
+  return {
+    description,
+    content: {
+      'application/problem+json': {
+        ...media,
+        example: { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, code, detail, instance, requestId: 'req-1' }
+      }
+    }
+  }
+}
+
+/** The errors most routes can answer, each with its own example. */
+export const COMMON_PROBLEMS = {
+  401: problem('API_KEY is set and the request has no valid key (unauthorized).',
+    { status: 401, code: 'unauthorized', detail: 'This API needs a key: send it as `Authorization: Bearer <API_KEY>`.', instance: '/files' }),
+  503: problem('DynamoDB or S3 cannot be reached (service-unavailable).',
+    { status: 503, code: 'service-unavailable', detail: 'dynamodb:MetadataTable cannot be reached (ECONNREFUSED). Retry shortly; GET /ready shows the state of each dependency.', instance: '/files' }),
+  500: problem('Unexpected error (internal-error).',
+    { status: 500, code: 'internal-error', detail: 'Something went wrong on our side. Quote request id req-1 when reporting it.', instance: '/files' })
+}
+
+/** 404 for a name with no file, or whose upload URL expired before anything arrived. */
+export const FILE_NOT_FOUND = problem('No file of that name (file-not-found), or its upload URL expired before the file arrived (upload-expired).', {
+  status: 404,
+  code: 'file-not-found',
+  detail: 'No file "missing.csv": nothing was uploaded under that name, or it was deleted. Upload it with POST /uploads (or from the page at /); list files with GET /files.'
+})
 
 export const UploadRequest = Type.Object({
   filename: Type.String({
@@ -44,10 +85,17 @@ export const UploadTicket = Type.Object({
   }]
 })
 
+/** An instant in a query string: ISO 8601 with a time zone, e.g. 2026-11-24T10:30:00Z. */
+const Instant = (description: string) => Type.Optional(Type.String({ format: 'date-time', description, examples: ['2026-11-24T10:30:00Z'] }))
+
 export const ListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Most items in the page.' }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'The nextCursor of the previous page.' }))
-})
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Most items DynamoDB reads for the page (default 50).' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'The nextCursor of the previous page (with the same filters).' })),
+  status: Type.Optional(Type.Enum([Status.uploading, Status.processing, Status.processed, Status.failed], { description: 'Only files with this status.' })),
+  prefix: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_FILENAME_LENGTH, description: 'Only files whose name starts with this (case-sensitive).', examples: ['sales-'] })),
+  from: Instant('Only files uploaded at or after this instant (ISO 8601 date-time).'),
+  to: Instant('Only files uploaded at or before this instant (ISO 8601 date-time).')
+}, { additionalProperties: false })
 
 export const FilePage = Type.Object({
   items: Type.Array(FileMetadataRef, { description: 'Files, newest upload first.' }),
@@ -55,8 +103,28 @@ export const FilePage = Type.Object({
 }, { description: 'One page of file metadata.' })
 
 export const FileParams = Type.Object({
-  name: Type.String({ minLength: 1, description: 'The filename (object key), URL-encoded.', examples: ['example.csv'] })
+  name: Type.String({
+    minLength: 1,
+    description: 'The filename (object key), as it is: Swagger UI encodes it. In a URL you write yourself, percent-encode it (encodeURIComponent): `reports/q1.csv` is `reports%2Fq1.csv`.',
+    examples: ['example.csv']
+  })
 })
+
+export const FileQuery = Type.Object({
+  wait: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: 30,
+    default: 0,
+    description: 'Seconds to wait for a final status (processed or failed): the answer comes as soon as the file has one, or when the wait ends (then with the status it has, or 404).'
+  }))
+}, { additionalProperties: false })
+
+export const NoQuery = Type.Object({}, { additionalProperties: false })
+
+export const Deleting = Type.Object({
+  filename: Type.String({ description: 'The file being deleted.', examples: ['example.csv'] }),
+  status: Type.Literal('deleting', { description: 'The object is deleted; the record goes once S3 reports it (GET /files/{name} then answers 404).' })
+}, { description: 'The deletion has been made.' })
 
 export const Health = Type.Object({
   status: Type.Literal('ok', { description: 'The process is up.' })

@@ -1,7 +1,7 @@
 // Compares the bucket with the table: which objects lack metadata, have stale or stuck metadata, and which
 // records describe objects that no longer exist. `npm run reconcile` and the embedded stack's start act on it.
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3'
-import { isRecordObjectKey, Status } from '../shared/file-record.ts'
+import { isExpiredUpload, isRecordObjectKey, Status } from '../shared/file-record.ts'
 import type { StoredObjectSummary } from '../shared/s3-events.ts'
 import type { MetadataTable, RecordSummary } from './metadata-table.ts'
 import { unquotedEtag } from '../shared/s3-object.ts'
@@ -52,7 +52,9 @@ export async function findDrift ({ s3, table, bucket, stuckBefore }: DriftOption
     }
   }
   for (const record of records.values()) {
-    if (record.status !== Status.deleted) drift.push({ key: record.filename, reason: 'orphan' })
+    // An upload URL still valid has no object yet, and is no orphan.
+    const pending = record.status === Status.uploading && !isExpiredUpload(record)
+    if (record.status !== Status.deleted && !pending) drift.push({ key: record.filename, reason: 'orphan' })
   }
   return drift
 }

@@ -75,6 +75,7 @@ export async function getObject ({ request, bucket }: Context): Promise<void> {
     const { start, end } = range ?? { start: 0, end: object.size - 1 }
     request.res.writeHead(range === undefined ? 200 : 206, {
       ...objectHeaders(object),
+      ...responseOverrides(request.params),
       'content-length': end - start + 1,
       ...(range === undefined ? {} : { 'content-range': `bytes ${start}-${end}/${object.size}` })
     })
@@ -90,6 +91,17 @@ export async function getObject ({ request, bucket }: Context): Promise<void> {
   } finally {
     if (!streaming) await file.close()
   }
+}
+
+/** The headers a (signed) GET may set with response-* parameters, as S3 does: a download's name and type. */
+const OVERRIDABLE = ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding']
+
+function responseOverrides (params: Map<string, string>): Record<string, string> {
+  return Object.fromEntries(OVERRIDABLE.flatMap(name => {
+    const value = params.get(`response-${name}`)
+    if (value !== undefined && !/^[\x20-\x7e]*$/.test(value)) throw errors.invalidArgument('Header value must be printable ASCII', `response-${name}`, value)
+    return value === undefined ? [] : [[name, value]]
+  }))
 }
 
 export async function deleteObject ({ request, bucket }: Context): Promise<void> {

@@ -30,7 +30,9 @@ t.test('files routes', async t => {
   t.test('GET /files/:name returns the stored metadata', async t => {
     const res = await app.inject('/files/c.csv')
     t.equal(res.statusCode, 200)
-    t.same(res.json(), record('c.csv', 2), 'exactly the record, without the listing attribute')
+    const { updated_at: updatedAt, ...rest } = res.json()
+    t.same(rest, record('c.csv', 2), 'exactly the record, without the attributes for indexing (listing, feed)')
+    t.ok(Date.parse(updatedAt) <= Date.now(), 'plus when it was written')
   })
 
   t.test('names with "/", spaces and "+" are found when URL-encoded', async t => {
@@ -42,7 +44,7 @@ t.test('files routes', async t => {
   t.test('an unknown name is a 404 problem', async t => {
     const res = await app.inject('/files/missing.csv')
     t.equal(res.statusCode, 404)
-    t.match(res.json(), { code: 'file-not-found', detail: /No metadata for "missing\.csv"/, instance: '/files/missing.csv' })
+    t.match(res.json(), { code: 'file-not-found', detail: /No file "missing\.csv"/, instance: '/files/missing.csv' })
   })
 
   t.test('GET /files pages newest first, each page one query', async t => {
