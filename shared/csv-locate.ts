@@ -22,10 +22,26 @@ interface Chunk {
   afterCr: boolean
 }
 
-/** Where a record starts: its offset in the text, and its line (1-based), computed on demand. */
-export interface RecordStart {
+/** Where a record starts: its offset in the text, and its line (1-based), counted when first read. */
+export class RecordStart {
   readonly byte: number
-  readonly line: number
+  /** The chunk the byte is in, held until the line is counted. */
+  #chunk: Chunk | undefined
+  #line = 1
+
+  constructor (byte: number, chunk: Chunk | undefined) {
+    this.byte = byte
+    this.#chunk = chunk
+  }
+
+  get line (): number {
+    const chunk = this.#chunk
+    if (chunk !== undefined) {
+      this.#line = chunk.linesBefore + lineBreaks(chunk.bytes, this.byte - chunk.offset, chunk.afterCr) + 1
+      this.#chunk = undefined
+    }
+    return this.#line
+  }
 }
 
 export class RecordStarts {
@@ -72,7 +88,7 @@ export class RecordStarts {
 
   /** The start of the record after the last one reported: the one being read when the parser stopped. */
   pending (): RecordStart {
-    return this.#found ?? this.#at(this.#chunks.findLast(c => c.offset <= this.#scanAt), this.#scanAt)
+    return this.#found ?? new RecordStart(this.#scanAt, this.#chunks.findLast(c => c.offset <= this.#scanAt))
   }
 
   /**
@@ -90,24 +106,11 @@ export class RecordStarts {
         else if (this.#inComment) continue
         else if (byte === this.#comment) this.#inComment = true
         else {
-          this.#found = this.#at(chunk, offset + i)
+          this.#found = new RecordStart(offset + i, chunk)
           return
         }
       }
       this.#scanAt = Math.max(this.#scanAt, offset + bytes.length)
-    }
-  }
-
-  /** The start at `byte`, in `chunk`; its line is counted when read, from the chunk it holds on to. */
-  #at (chunk: Chunk | undefined, byte: number): RecordStart {
-    let line: number | undefined
-    return {
-      byte,
-      get line () {
-        if (chunk === undefined) return 1
-        line ??= chunk.linesBefore + lineBreaks(chunk.bytes, byte - chunk.offset, chunk.afterCr) + 1
-        return line
-      }
     }
   }
 }
