@@ -33,9 +33,9 @@ export interface ColumnState {
   formats: bigint
   numMin: number
   numMax: number
-  /** Neumaier sums of the numbers, and of the numbers times 2^-64 (which cannot overflow). */
+  /** Neumaier's sum of the numbers [sum, compensation]; times 2^-64 when `scaled` (a sum that would overflow). */
   sum: [number, number]
-  scaledSum: [number, number]
+  scaled: boolean
   /** Instants in microseconds since 1970 (UTC), with the zone of the value (minutes east, or NAIVE). */
   dateMin: bigint
   dateMax: bigint
@@ -87,7 +87,7 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
       numMin: f64(32),
       numMax: f64(40),
       sum: [f64(48), f64(56)],
-      scaledSum: [f64(64), f64(72)],
+      scaled: f64(64) !== 0,
       dateMin: i64(80),
       dateMax: i64(88),
       kinds: i32(96),
@@ -161,8 +161,7 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
       formats: x.formats | y.formats,
       numMin: y.numMin < x.numMin ? y.numMin : x.numMin,
       numMax: y.numMax > x.numMax ? y.numMax : x.numMax,
-      sum: addSum(addSum(x.sum, y.sum[0]), y.sum[1]),
-      scaledSum: addSum(addSum(x.scaledSum, y.scaledSum[0]), y.scaledSum[1]),
+      ...mergeSums(x, y),
       dateMin: y.dateMin < x.dateMin ? y.dateMin : x.dateMin,
       dateMinZone: y.dateMin < x.dateMin ? y.dateMinZone : x.dateMinZone,
       dateMax: y.dateMax > x.dateMax ? y.dateMax : x.dateMax,
@@ -259,9 +258,15 @@ function formatsOf (type: ColumnType, bits: bigint): string[] {
 }
 
 function mean (c: ColumnState): number {
-  const sum = c.sum[0] + c.sum[1]
-  if (Number.isFinite(c.sum[0]) && Number.isFinite(sum)) return sum / c.values
-  return (c.scaledSum[0] + c.scaledSum[1]) / c.values * 2 ** 64
+  const mean = (c.sum[0] + c.sum[1]) / c.values
+  return c.scaled ? mean * 2 ** 64 : mean
+}
+
+function mergeSums (x: ColumnState, y: ColumnState): Pick<ColumnState, 'sum' | 'scaled'> {
+  const scaled = x.scaled || y.scaled
+  const scale = (c: ColumnState) => scaled && !c.scaled ? c.sum.map(v => v * 2 ** -64) as [number, number] : c.sum
+  const [sum, compensation] = scale(y)
+  return { sum: addSum(addSum(scale(x), sum), compensation), scaled }
 }
 
 const MICROS_PER_DAY = 86_400_000_000n
@@ -326,7 +331,7 @@ function emptyColumn (): ColumnState {
     numMin: Infinity,
     numMax: -Infinity,
     sum: [0, 0],
-    scaledSum: [0, 0],
+    scaled: false,
     dateMin: 0n,
     dateMax: 0n,
     dateMinZone: NAIVE,

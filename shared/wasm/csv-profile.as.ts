@@ -73,8 +73,8 @@ const O_NUM_MIN = 32
 const O_NUM_MAX = 40
 const O_SUM = 48
 const O_SUM_C = 56
+/** 1 once the sums are scaled by 2^-64 (see addNumber); 72 is unused. */
 const O_SCALED = 64
-const O_SCALED_C = 72
 const O_DATE_MIN = 80
 const O_DATE_MAX = 88
 const O_KINDS = 96
@@ -274,10 +274,14 @@ function unescape (p: usize, n: i32, quote: i32): i32 {
 }
 
 function hash (p: usize, n: i32): u64 {
+  // Up to 8 bytes: the bytes and the length in one word, mixed by a bijection (text has no NUL byte, so no two
+  // values share a word).
+  if (n <= 8) return finalMix((load<u64>(p) & (<u64>-1 >> <u64>((8 - n) << 3))) ^ (<u64>n << 56))
   let h: u64 = 0x9e3779b97f4a7c15
   let i = 0
-  for (; i + 8 <= n; i += 8) h = mixWord(h, load<u64>(p + <usize>i))
-  if (i < n) h = mixWord(h, load<u64>(p + <usize>i) & ((<u64>1 << (<u64>(n - i) << 3)) - 1))
+  for (; i + 8 < n; i += 8) h = mixWord(h, load<u64>(p + <usize>i))
+  // The last word ends at the value's end (it may overlap the one before).
+  h = mixWord(h, load<u64>(p + <usize>(n - 8)))
   return finalMix(h ^ <u64>n)
 }
 
@@ -401,14 +405,13 @@ function number (s: usize, p: usize, n: i32): i32 {
   let significant = 0
   let scale = 0
   const intStart = i
-  while (i < n && digit(byteAt(p, i))) {
+  while (i < n && byteAt(p, i) == 0x30) i++
+  for (; i < n; i++) {
     const d = byteAt(p, i) - 0x30
-    if (significant > 0 || d != 0) {
-      if (significant < 19) mantissa = mantissa * 10 + <u64>d
-      else scale++
-      significant++
-    }
-    i++
+    if (<u32>d >= 10) break
+    if (significant < 19) mantissa = mantissa * 10 + <u64>d
+    else scale++
+    significant++
   }
   const intDigits = i - intStart
   let format: i64
@@ -476,18 +479,31 @@ function number (s: usize, p: usize, n: i32): i32 {
   store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
   if (value < load<f64>(s + O_NUM_MIN)) store<f64>(s + O_NUM_MIN, value)
   if (value > load<f64>(s + O_NUM_MAX)) store<f64>(s + O_NUM_MAX, value)
-  addTo(s + O_SUM, value)
-  addTo(s + O_SCALED, value * 5.421010862427522e-20) // 2^-64: the sum that cannot overflow
+  addNumber(s, value)
   return kind
 }
 
-/** Neumaier's compensated sum: [sum, compensation] at `at`. */
-@inline function addTo (at: usize, x: f64): void {
-  const sum = load<f64>(at)
-  const t = sum + x
-  const c = Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum
-  store<f64>(at, t)
-  store<f64>(at + 8, load<f64>(at + 8) + c)
+const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
+
+/**
+ * Neumaier's compensated sum of the column's numbers. When it would overflow, the column's sum (and every number
+ * after) is scaled by 2^-64 from then on (O_SCALED is 1), which no file can overflow.
+ */
+@inline function addNumber (s: usize, x: f64): void {
+  let sum = load<f64>(s + O_SUM)
+  let c = load<f64>(s + O_SUM_C)
+  if (load<f64>(s + O_SCALED) != 0) x *= TWO_TO_MINUS_64
+  let t = sum + x
+  if (!isFinite(t)) {
+    store<f64>(s + O_SCALED, 1)
+    sum *= TWO_TO_MINUS_64
+    c *= TWO_TO_MINUS_64
+    x *= TWO_TO_MINUS_64
+    t = sum + x
+  }
+  c += Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum
+  store<f64>(s + O_SUM, t)
+  store<f64>(s + O_SUM_C, c)
 }
 
 @inline function twoDigits (p: usize, i: i32): i32 {

@@ -152,7 +152,7 @@ function nextLineEnd (i: i32, n: i32): i32 {
   if (expectedFields >= 0 || profileFirst) profileField(column, BUFFER + <usize>start, end - start, withEscapes, quote)
 }
 
-/** The record that ends before buffer offset `end`: MORE, or why the file is not the scanner's. */
+/** The record that ends before buffer offset `end` (for `finish`): MORE, or why the file is not the scanner's. */
 function endRecord (end: i32): i32 {
   if (base + <i64>end - recordStart > <i64>maxRecordBytes) return RECORD_SIZE
   if (expectedFields == -1) {
@@ -166,94 +166,114 @@ function endRecord (end: i32): i32 {
   return MORE
 }
 
-/** After a field's delimiter or line end at `at`: the next state, or a status other than MORE. */
-@inline function afterField (at: i32): i32 {
-  if (byteAt(at) == delimiter) {
-    column++
-    if (expectedFields >= 0 && column >= expectedFields) return FIELD_COUNT
-    state = FIELD
-    return MORE
-  }
-  afterCr = byteAt(at) == CR
-  state = RECORD
-  return endRecord(at)
-}
-
-/** Scans the `added` bytes just written at `prepare()`; returns MORE when they are done, or why it stopped. */
+/**
+ * Scans the `added` bytes just written at `prepare()`; returns MORE when they are done, or why it stopped. The
+ * state lives in locals while the loop runs (globals between calls).
+ */
 export function scan (added: i32): i32 {
   filled += added
   const n = filled
   let i = pos
+  let at = state
+  let col = column
+  let start = fieldStart
+  let withEscapes = escaped
+  let cr = afterCr
+  let profiling = expectedFields >= 0 || profileFirst
+  let status = MORE
   for (;;) {
-    if (state == RECORD) {
+    if (at == RECORD) {
       if (i >= n) break
       const c = byteAt(i)
-      if (afterCr) {
-        afterCr = false
+      if (cr) {
+        cr = false
         if (c == LF) { i++; continue }
       }
       if (c == LF || c == CR) {
         blankLines++
-        afterCr = c == CR
+        cr = c == CR
         i++
         continue
       }
       if (c == comment) {
-        state = COMMENT
+        at = COMMENT
         i++
         continue
       }
       recordStart = base + <i64>i
-      column = 0
-      state = FIELD
+      col = 0
+      at = FIELD
     }
-    if (state == FIELD) {
+    if (at == FIELD) {
       if (i >= n) break
-      fieldStart = i
+      start = i
       if (byteAt(i) == quote) {
-        state = QUOTED
-        escaped = false
+        at = QUOTED
+        withEscapes = false
         i++
       } else {
-        state = UNQUOTED
+        at = UNQUOTED
       }
     }
-    if (state == UNQUOTED) {
-      const e = nextFieldEnd(i, n)
-      if (e == n) { i = n; break }
-      field(fieldStart, e, false)
-      i = e + 1
-      const status = afterField(e)
-      if (status != MORE) { pos = i; return status }
-      continue
-    }
-    if (state == QUOTED) {
+    let end: i32
+    if (at == UNQUOTED) {
+      end = nextFieldEnd(i, n)
+      if (end == n) { i = n; break }
+      if (profiling) profileField(col, BUFFER + <usize>start, end - start, false, quote)
+    } else if (at == QUOTED) {
       const q = nextQuote(i, n)
       // The byte after a quote decides what it is; at the end of the buffer, wait for it.
       if (q + 1 >= n) { i = q; break }
-      const c = byteAt(q + 1)
-      if (c == quote) {
-        escaped = true
+      const next = byteAt(q + 1)
+      if (next == quote) {
+        withEscapes = true
         i = q + 2
         continue
       }
-      if (c != delimiter && c != LF && c != CR) { pos = q; return UNSUPPORTED }
-      field(fieldStart + 1, q, escaped)
-      i = q + 2
-      const status = afterField(q + 1)
-      if (status != MORE) { pos = i; return status }
+      if (next != delimiter && next != LF && next != CR) { i = q; status = UNSUPPORTED; break }
+      if (profiling) profileField(col, BUFFER + <usize>(start + 1), q - start - 1, withEscapes, quote)
+      end = q + 1
+    } else {
+      // A comment line, to its end.
+      const e = nextLineEnd(i, n)
+      if (e == n) { i = n; break }
+      cr = byteAt(e) == CR
+      i = e + 1
+      at = RECORD
       continue
     }
-    // A comment line, to its end.
-    const e = nextLineEnd(i, n)
-    if (e == n) { i = n; break }
-    afterCr = byteAt(e) == CR
-    i = e + 1
-    state = RECORD
+    i = end + 1
+    const c = byteAt(end)
+    if (c == delimiter) {
+      col++
+      if (expectedFields >= 0 && col >= expectedFields) { status = FIELD_COUNT; break }
+      at = FIELD
+      continue
+    }
+    cr = c == CR
+    at = RECORD
+    if (base + <i64>end - recordStart > <i64>maxRecordBytes) { status = RECORD_SIZE; break }
+    if (expectedFields == -1) {
+      expectedFields = col + 1
+      headerEnd = base + <i64>i
+      profileColumns(expectedFields)
+      profiling = true
+    } else if (col + 1 != expectedFields) {
+      status = FIELD_COUNT
+      break
+    } else {
+      rows++
+    }
   }
   pos = i
-  if (state >= FIELD && base + <i64>n - recordStart > <i64>maxRecordBytes) return RECORD_SIZE
-  if (state >= UNQUOTED && n - fieldStart > CARRY) return LONG_FIELD
+  state = at
+  column = col
+  fieldStart = start
+  escaped = withEscapes
+  afterCr = cr
+  if (status != MORE) return status
+  if (at >= FIELD && base + <i64>n - recordStart > <i64>maxRecordBytes) return RECORD_SIZE
+  if (at >= UNQUOTED && n - start > CARRY) return LONG_FIELD
   return MORE
 }
 
