@@ -86,7 +86,7 @@ export async function openText (source: ByteSource, options: TextOptions): Promi
     }
     const warnings: Issue[] = []
     const { encoding, decoder, text } = decodeHead(head, complete, options, warnings)
-    const nul = new NulCheck(encoding === 'utf-8' || encoding === 'windows-1252' ? head : undefined)
+    const nul = new NulCheck(bomBytes(encoding), encoding === 'utf-8' || encoding === 'windows-1252' ? head : undefined)
     nul.check(text)
     const close = async () => { await bytes.return?.() }
     return { compression, encoding, warnings, head: text, complete, rest: rest(bytes, decoder, nul), close }
@@ -185,10 +185,13 @@ class Utf8Check implements Decoder {
   #carryAt = 0
   /** A non-ASCII character (or a BOM) was seen: a byte that is not UTF-8 is then an error, not Windows-1252. */
   #nonAscii: boolean
+  /** Bytes of the BOM before the first chunk: offsets in messages count it. */
+  readonly #start: number
   readonly #lines: LineCounter | undefined
 
   constructor (bom: boolean, countLines: boolean) {
     this.#nonAscii = bom
+    this.#start = bom ? UTF8_BOM.length : 0
     this.#lines = countLines ? new LineCounter() : undefined
   }
 
@@ -235,7 +238,8 @@ class Utf8Check implements Decoder {
     if (this.#lines === undefined) throw new Reread(undefined)
     this.#lines.add(before)
     const line = this.#lines.line
-    throw new ProcessingError(ErrorCode.encodingError, `Line ${line} is not valid UTF-8, although the lines before it are: the file mixes encodings or is cut short. Re-save it as UTF-8.`, line)
+    const byte = this.#start + position
+    throw new ProcessingError(ErrorCode.encodingError, `Line ${line} is not valid UTF-8 (at byte ${byte}), although the lines before it are: the file mixes encodings or is cut short. Re-save it as UTF-8.`, line, byte)
   }
 }
 
@@ -285,7 +289,9 @@ class Utf16Decoder implements Decoder {
     const bad = lenient.indexOf('\ufffd')
     this.#lines.add(Buffer.from(bad === -1 ? lenient : lenient.slice(0, bad)))
     const line = this.#lines.line
-    throw new ProcessingError(ErrorCode.encodingError, `Line ${line} ${what}. Re-save the file as UTF-16 or UTF-8.`, line)
+    // The offset in the text decoded to UTF-8, after the BOM (3 bytes in UTF-8).
+    const byte = UTF8_BOM.length + this.#lines.bytes
+    throw new ProcessingError(ErrorCode.encodingError, `Line ${line} ${what}. Re-save the file as UTF-16 or UTF-8.`, line, byte)
   }
 }
 
@@ -310,7 +316,8 @@ class Windows1252Decoder implements Decoder {
     if (until >= 0 && until < chunk.length) {
       this.#lines.add(chunk.subarray(0, until))
       const line = this.#lines.line
-      this.#warnings.push({ code: 'non-utf8', message: `Line ${line} has a byte that is not UTF-8, and no line before it does: the file was read as Windows-1252 (Excel's "CSV" on Windows). If accents look wrong, save it as "CSV UTF-8".`, line })
+      // Only ASCII comes before it, so its offset in the object is its offset in the text.
+      this.#warnings.push({ code: 'non-utf8', message: `Line ${line} has a byte that is not UTF-8, and no line before it does: the file was read as Windows-1252 (Excel's "CSV" on Windows). If accents look wrong, save it as "CSV UTF-8".`, line, byte: this.#firstNonUtf8 })
     } else if (until >= chunk.length) {
       this.#lines.add(chunk)
     }
@@ -325,11 +332,13 @@ class Windows1252Decoder implements Decoder {
 
 /** Fails on a NUL character: text files have none. */
 class NulCheck {
-  #offset = 0
+  /** Offset of the next text byte: it starts after the BOM, which offsets count. */
+  #offset: number
   /** The raw head of a file read as single bytes, to recognize UTF-16 without a BOM in the message. */
   readonly #rawHead: Buffer | undefined
 
-  constructor (rawHead: Buffer | undefined) {
+  constructor (start: number, rawHead: Buffer | undefined) {
+    this.#offset = start
     this.#rawHead = rawHead
   }
 
@@ -344,7 +353,7 @@ function nulByte (offset: number, rawHead: Buffer | undefined): ProcessingError 
   const hint = rawHead !== undefined && looksLikeUtf16(rawHead)
     ? ' It looks like UTF-16 without a byte order mark: save it as UTF-8, or as UTF-16 with a BOM.'
     : ''
-  return new ProcessingError(ErrorCode.binaryFile, `The file contains a NUL byte at byte ${offset} of its text: it is binary, not CSV text.${hint}`)
+  return new ProcessingError(ErrorCode.binaryFile, `The file contains a NUL byte at byte ${offset} of its text: it is binary, not CSV text.${hint}`, undefined, offset)
 }
 
 /** ASCII text in UTF-16: every other byte of the first few hundred is NUL, the others are not. */
@@ -360,8 +369,11 @@ function looksLikeUtf16 (bytes: Buffer): boolean {
 class LineCounter {
   #breaks = 0
   #afterCr = false
+  /** Bytes seen: the offset of the next byte. */
+  bytes = 0
 
   add (bytes: Uint8Array): void {
+    this.bytes += bytes.length
     for (let i = 0; i < bytes.length; i++) {
       const byte = bytes[i]
       if (byte === 0x0a) {
@@ -433,6 +445,11 @@ async function * prepend (head: Buffer, bytes: AsyncIterator<Buffer>): AsyncGene
   } finally {
     await bytes.return?.()
   }
+}
+
+/** Bytes of the byte order mark that starts a text in this encoding, counted as UTF-8 (3) in offsets into the text. */
+export function bomBytes (encoding: Encoding): number {
+  return encoding === 'utf-8' || encoding === 'windows-1252' ? 0 : UTF8_BOM.length
 }
 
 function startsWith (bytes: Uint8Array, prefix: number[]): boolean {
