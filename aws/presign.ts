@@ -20,8 +20,11 @@ export type Presign = (method: string, key: string, query?: Record<string, strin
 const ALGORITHM = 'AWS4-HMAC-SHA256'
 const MAX_EXPIRES_SECONDS = 7 * 24 * 3600
 
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
+
 /** RFC 3986 percent-encoding (`!'()*` too), as the SDK writes query names, values and key segments. */
 function escape (value: string): string {
+  if (UNRESERVED.test(value)) return value
   return encodeURIComponent(value).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
@@ -52,15 +55,17 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
  */
 export function createPresigner (client: S3Client, bucket: string): Presign {
   let target: Promise<Target> | undefined
-  // The signing key of the day for the credentials last seen; the provider returns the same object until it refreshes them.
-  let signingKey: { credentials: Credentials, shortDate: string, key: Buffer } | undefined
-  const keyFor = (credentials: Credentials, shortDate: string, { region, service }: Target) => {
-    if (signingKey?.credentials !== credentials || signingKey.shortDate !== shortDate) {
+  // The signing key of the day for the credentials last seen (the provider returns the same object until it refreshes
+  // them), with the escaped forms of what they put in every URL: a role's session token is a kilobyte.
+  let signing: { credentials: Credentials, shortDate: string, key: Buffer, credential: string, token: string | undefined } | undefined
+  const signingFor = (credentials: Credentials, shortDate: string, { region, service }: Target) => {
+    if (signing?.credentials !== credentials || signing.shortDate !== shortDate) {
       let key = hmac(`AWS4${credentials.secretAccessKey}`, shortDate)
       for (const part of [region, service, 'aws4_request']) key = hmac(key, part)
-      signingKey = { credentials, shortDate, key }
+      const credential = escape(`${credentials.accessKeyId}/${shortDate}/${region}/${service}/aws4_request`)
+      signing = { credentials, shortDate, key, credential, token: credentials.sessionToken === undefined ? undefined : escape(credentials.sessionToken) }
     }
-    return signingKey.key
+    return signing
   }
 
   return async (method, key, query = {}, headers = {}, expiresIn = 900, signingDate = new Date()) => {
@@ -74,35 +79,38 @@ export function createPresigner (client: S3Client, bucket: string): Presign {
     const shortDate = longDate.slice(0, 8)
     const scope = `${shortDate}/${where.region}/${where.service}/aws4_request`
 
+    const { key: signingKey, credential, token } = signingFor(credentials, shortDate, where)
+
     const signed: Record<string, string> = { host: where.host }
-    const params: Record<string, string> = { ...query }
+    // Name and escaped value of each query parameter; x-amz-* headers travel in the query, as the SDK puts them.
+    const params: Array<[string, string]> = Object.entries(query).map(([name, value]) => [name, escape(value)])
     for (const [name, value] of Object.entries(headers)) {
       const lower = name.toLowerCase()
-      if (lower.startsWith('x-amz-')) params[name] = value
+      if (lower.startsWith('x-amz-')) params.push([name, escape(value)])
       else signed[lower] = value.trim().replace(/\s+/g, ' ')
     }
     const headerNames = Object.keys(signed).sort()
+    const signedHeaders = headerNames.join(';')
     const xId = operation(method, query)
-    Object.assign(params, {
-      'X-Amz-Algorithm': ALGORITHM,
-      'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
-      'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
-      'X-Amz-Date': longDate,
-      'X-Amz-Expires': String(expiresIn),
-      'X-Amz-SignedHeaders': headerNames.join(';'),
-      ...(credentials.sessionToken === undefined ? {} : { 'X-Amz-Security-Token': credentials.sessionToken }),
-      ...(xId === undefined ? {} : { 'x-id': xId })
-    })
-    const names = Object.keys(params).sort()
-    const canonicalQuery = names.map(name => `${escape(name)}=${escape(params[name]!)}`).join('&')
+    params.push(
+      ['X-Amz-Algorithm', ALGORITHM],
+      ['X-Amz-Content-Sha256', 'UNSIGNED-PAYLOAD'],
+      ['X-Amz-Credential', credential],
+      ['X-Amz-Date', longDate],
+      ['X-Amz-Expires', String(expiresIn)],
+      ['X-Amz-SignedHeaders', escape(signedHeaders)]
+    )
+    if (token !== undefined) params.push(['X-Amz-Security-Token', token])
+    if (xId !== undefined) params.push(['x-id', xId])
+    params.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    const canonicalQuery = params.map(([name, value]) => `${escape(name)}=${value}`).join('&')
     const path = `${where.pathPrefix}/${key.split('/').map(escape).join('/')}`
-    const canonicalRequest = [
-      method, path, canonicalQuery, headerNames.map(name => `${name}:${signed[name]}\n`).join(''), headerNames.join(';'), 'UNSIGNED-PAYLOAD'
-    ].join('\n')
+    const canonicalHeaders = headerNames.map(name => `${name}:${signed[name]}\n`).join('')
+    const canonicalRequest = `${method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`
     const stringToSign = `${ALGORITHM}\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`
-    const signature = createHmac('sha256', keyFor(credentials, shortDate, where)).update(stringToSign).digest('hex')
+    const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex')
     // The URL's query is the canonical one with the signature in its sorted place, as the SDK's formatUrl writes it.
-    const at = names.findIndex(name => name > 'X-Amz-Signature')
+    const at = params.findIndex(([name]) => name > 'X-Amz-Signature')
     const parts = canonicalQuery.split('&')
     parts.splice(at === -1 ? parts.length : at, 0, `X-Amz-Signature=${signature}`)
     return `${where.origin}${path}?${parts.join('&')}`
