@@ -64,7 +64,7 @@ export async function provisionPipeline (clients: PipelineClients, spec: Pipelin
   })))
   log(`role ${roleArn}`)
 
-  const functionArn = await ensureFunction(clients.lambda, { name, roleArn, zip: spec.zip, environment: spec.environment })
+  const functionArn = await ensureFunction(clients.lambda, { ...PROCESSOR, name, roleArn, zip: spec.zip, environment: spec.environment })
   log(`function ${functionArn} (${PROCESSOR.runtime})`)
   await clients.lambda.send(new PutFunctionEventInvokeConfigCommand({
     FunctionName: name,
@@ -73,7 +73,7 @@ export async function provisionPipeline (clients: PipelineClients, spec: Pipelin
   }))
   log(`async invocation: ${PROCESSOR.retryAttempts} retries, then ${queueArn}`)
 
-  await allowInvokeFromBucket(clients.lambda, name, bucketArn, account)
+  await allowInvoke(clients.lambda, name, { statementId: 's3-invoke', principal: 's3.amazonaws.com', sourceArn: bucketArn, account })
   await clients.s3.send(new PutBucketNotificationConfigurationCommand({
     Bucket: spec.bucketName,
     NotificationConfiguration: {
@@ -95,18 +95,18 @@ async function allowBrowserUploads (s3: S3Client, bucket: string, origins: strin
   }))
 }
 
-async function ensureQueue (sqs: SQSClient, queueName: string): Promise<{ queueUrl: string, queueArn: string }> {
+export async function ensureQueue (sqs: SQSClient, queueName: string, retentionSeconds: number = PROCESSOR.failureRetentionSeconds): Promise<{ queueUrl: string, queueArn: string }> {
   // CreateQueue returns the existing queue when the attributes match.
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({
     QueueName: queueName,
-    Attributes: { MessageRetentionPeriod: String(PROCESSOR.failureRetentionSeconds) }
+    Attributes: { MessageRetentionPeriod: String(retentionSeconds) }
   }))
   const queueUrl = required(QueueUrl, 'queue URL')
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
   return { queueUrl, queueArn: required(Attributes?.QueueArn, 'queue ARN') }
 }
 
-async function ensureRole (iam: IAMClient, roleName: string, policy: object): Promise<string> {
+export async function ensureRole (iam: IAMClient, roleName: string, policy: object): Promise<string> {
   let roleArn: string
   try {
     roleArn = required((await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn, 'role ARN')
@@ -119,17 +119,26 @@ async function ensureRole (iam: IAMClient, roleName: string, policy: object): Pr
   return roleArn
 }
 
-interface FunctionSpec { name: string, roleArn: string, zip: Uint8Array, environment: Record<string, string> }
+interface FunctionSpec {
+  name: string
+  roleArn: string
+  zip: Uint8Array
+  environment: Record<string, string>
+  runtime: Runtime
+  handler: string
+  memorySize: number
+  timeout: number
+}
 
 /** Creates the function, or brings an existing one up to date with this code and configuration. */
-async function ensureFunction (lambda: LambdaClient, spec: FunctionSpec): Promise<string> {
+export async function ensureFunction (lambda: LambdaClient, spec: FunctionSpec): Promise<string> {
   const configuration = {
     FunctionName: spec.name,
     Role: spec.roleArn,
-    Runtime: PROCESSOR.runtime satisfies Runtime,
-    Handler: PROCESSOR.handler,
-    MemorySize: PROCESSOR.memorySize,
-    Timeout: PROCESSOR.timeout,
+    Runtime: spec.runtime,
+    Handler: spec.handler,
+    MemorySize: spec.memorySize,
+    Timeout: spec.timeout,
     Environment: { Variables: spec.environment }
   }
   // LocalStack pulls the runtime's image on first use, which can take minutes on a slow network.
@@ -164,8 +173,10 @@ async function retryWhileRoleIsNew<T> (create: () => Promise<T>): Promise<T> {
   }
 }
 
-async function allowInvokeFromBucket (lambda: LambdaClient, functionName: string, bucketArn: string, account: string | undefined): Promise<void> {
-  const statementId = 's3-invoke'
+interface InvokePermission { statementId: string, principal: string, sourceArn: string, account: string | undefined }
+
+/** Lets `principal` invoke the function, from `sourceArn` in `account` only; once. */
+export async function allowInvoke (lambda: LambdaClient, functionName: string, { statementId, principal, sourceArn, account }: InvokePermission): Promise<void> {
   const statements = await lambda.send(new GetPolicyCommand({ FunctionName: functionName })).then(
     ({ Policy }) => (JSON.parse(Policy ?? '{}') as { Statement?: Array<{ Sid?: string }> }).Statement ?? [],
     (err: unknown) => {
@@ -178,14 +189,14 @@ async function allowInvokeFromBucket (lambda: LambdaClient, functionName: string
     FunctionName: functionName,
     StatementId: statementId,
     Action: 'lambda:InvokeFunction',
-    Principal: 's3.amazonaws.com',
-    SourceArn: bucketArn,
+    Principal: principal,
+    SourceArn: sourceArn,
     // Bucket ARNs carry no account: without this, a bucket of that name in another account could invoke the function.
     ...(account === undefined ? {} : { SourceAccount: account })
   }))
 }
 
-function required<T> (value: T | undefined, what: string): T {
+export function required<T> (value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`the AWS API answered without the ${what}`)
   return value
 }

@@ -1,33 +1,44 @@
-// `npm run provision`: creates or updates the bucket, table, processor Lambda, its queue and the S3 trigger on LocalStack.
+// `npm run provision`: creates or updates the bucket, table, processor Lambda, its queue and the S3 trigger on LocalStack,
+// and with WEBHOOK_URLS the webhook sender and its rule.
 import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { loadEmbeddedConfig, type EmbeddedConfig } from '../embedded/config.ts'
 import { clientSettings, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
 import { provisionPipeline, type ProvisionedPipeline } from '../infra/localstack.ts'
+import { provisionWebhooks } from '../infra/localstack-webhooks.ts'
 import { processorEnvironment } from '../infra/pipeline.ts'
 
 export const DEFAULT_ZIP = 'dist/lambda/processor.zip'
 
-/** Provisions everything `config` points at, with the processor code from `zipPath`. */
-export async function provision (config: EmbeddedConfig, zipPath: string, log: (message: string) => void): Promise<ProvisionedPipeline> {
+/**
+ * Provisions everything `config` points at, with the processor code from `zipPath` and, with WEBHOOK_URLS, the
+ * webhook sender's from `webhookSenderZipPath` (beside the processor's by default).
+ */
+export async function provision (config: EmbeddedConfig, zipPath: string, log: (message: string) => void,
+  webhookSenderZipPath = join(dirname(zipPath), 'webhook-sender.zip')): Promise<ProvisionedPipeline> {
   if (config.stack === 'embedded') {
     throw new Error('Nothing to provision: the embedded stack provisions itself. Set AWS_ENDPOINT_URL to LocalStack\'s address (AWS itself is deployed with `npm run deploy`).')
   }
-  const zip = await readFile(zipPath).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'ENOENT' ? new Error(`${zipPath} does not exist: run \`npm run build\` first.`) : err
-  })
+  const zip = await readZip(zipPath)
+  const webhooks = config.webhooks === undefined
+    ? undefined
+    : { zip: await readZip(webhookSenderZipPath), urls: config.webhooks.urls, secret: config.webhookSecret! }
   const settings = clientSettings(config)
-  return await provisionPipeline({
+  const clients = {
     s3: createS3Client(config),
     dynamodb: createDynamoDBClient(config),
     iam: new IAMClient(settings),
     lambda: new LambdaClient(settings),
-    sqs: new SQSClient(settings)
-  }, {
+    sqs: new SQSClient(settings),
+    events: new EventBridgeClient(settings)
+  }
+  const pipeline = await provisionPipeline(clients, {
     bucketName: config.bucketName,
     tableName: config.tableName,
     zip,
@@ -35,6 +46,17 @@ export async function provision (config: EmbeddedConfig, zipPath: string, log: (
     eventBusName: config.eventBusName,
     corsOrigins: config.corsOrigins,
     log
+  })
+  if (webhooks !== undefined) {
+    const [, , , region, account] = pipeline.functionArn.split(':')
+    await provisionWebhooks(clients, webhooks, { region: region!, account: account!, eventBusName: config.eventBusName ?? 'default', log })
+  }
+  return pipeline
+}
+
+async function readZip (path: string): Promise<Buffer> {
+  return await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new Error(`${path} does not exist: run \`npm run build\` first.`) : err
   })
 }
 

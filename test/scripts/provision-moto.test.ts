@@ -13,9 +13,10 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam'
 import { GetFunctionCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge'
 import { clientSettings, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
 import { loadEmbeddedConfig } from '../../embedded/config.ts'
-import { buildProcessor } from '../../scripts/build.ts'
+import { buildProcessor, buildWebhookSender } from '../../scripts/build.ts'
 import { MOTO_CREDENTIALS, motoMissing, startMoto } from '../helpers/moto.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -112,6 +113,42 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
       Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']
     }])
   })
+})
+
+t.test('provisioning with WEBHOOK_URLS against moto: the sender, its retries and queue, and the rule that invokes it', { skip: skip ?? false }, async t => {
+  const endpoint = await startMoto(t)
+  const outDir = await mkdtemp(join(tmpdir(), 'csv-provision-'))
+  t.teardown(() => rm(outDir, { recursive: true, force: true }))
+  const [{ processorZip }] = await Promise.all([buildProcessor(outDir), buildWebhookSender(outDir)])
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+  const env = {
+    ...process.env,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    WEBHOOK_URLS: 'http://host.docker.internal:8080/hooks',
+    WEBHOOK_SECRET: secret
+  }
+  const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '--zip', processorZip], { cwd: ROOT, env })
+  const first = await run()
+  t.match(first.stdout, /ok {2}function arn:aws:lambda:us-east-1:\d+:function:WebhookSenderLambda \(webhooks to 1 URL\(s\); 2 retries, then arn:aws:sqs:us-east-1:\d+:WebhookSenderLambda-failures\)/)
+  t.match(first.stdout, /ok {2}rule arn:aws:events:us-east-1:\d+:rule\/csv-metadata-verdicts-to-webhooks: verdicts -> WebhookSenderLambda/)
+  t.match((await run()).stdout, /provisioned/, 'a second run succeeds')
+
+  const config = { ...loadEmbeddedConfig(env), credentials: MOTO_CREDENTIALS }
+  const lambda = new LambdaClient(clientSettings(config))
+  const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName: 'WebhookSenderLambda' }))
+  t.match(Configuration, { Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 30, Environment: { Variables: { WEBHOOK_URLS: 'http://host.docker.internal:8080/hooks', WEBHOOK_SECRET: secret } } })
+  const invokeConfig = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'WebhookSenderLambda' }))
+  t.match(invokeConfig, { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: /:WebhookSenderLambda-failures$/ } } })
+  const events = new EventBridgeClient(clientSettings(config))
+  const rule = await events.send(new DescribeRuleCommand({ Name: 'csv-metadata-verdicts-to-webhooks' }))
+  t.same(JSON.parse(rule.EventPattern!), { source: ['csv-metadata'], 'detail-type': ['File processed', 'File failed'] })
+  const { Targets } = await events.send(new ListTargetsByRuleCommand({ Rule: 'csv-metadata-verdicts-to-webhooks' }))
+  t.match(Targets, [{ Arn: /:function:WebhookSenderLambda$/, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 }, DeadLetterConfig: { Arn: /:WebhookSenderLambda-failures$/ } }])
+  const { Policy } = await lambda.send(new GetPolicyCommand({ FunctionName: 'WebhookSenderLambda' }))
+  t.match(JSON.parse(Policy ?? '{}').Statement, [{ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnLike: { 'AWS:SourceArn': rule.Arn } } }])
 })
 
 t.test('provisioning refuses the embedded stack and names a missing bundle', async t => {
