@@ -29,18 +29,23 @@ export function fitsInItem (record: FileMetadata): boolean {
 }
 
 /**
- * Where the record of one version of a file goes: a hash of the name (keys are up to 1,024 bytes, too long to
- * prefix) and the version's ETag, so a late event of an older version can never overwrite a newer one's object.
+ * Where the objects of one version of a file go (its record, its profile): a hash of the name (keys are up to
+ * 1,024 bytes, too long to prefix) and the version's ETag, so a late event of an older version can never
+ * overwrite a newer one's object, and no version is ever answered another's.
  */
+export function versionObjectKey (filename: string, etag: string, suffix: string): string {
+  return `${RECORD_OBJECT_PREFIX}${createHash('sha256').update(filename).digest('hex')}/${etag}${suffix}`
+}
+
 export function recordObjectKey (record: FileMetadata): string {
-  return `${RECORD_OBJECT_PREFIX}${createHash('sha256').update(record.filename).digest('hex')}/${record.etag}.json`
+  return versionObjectKey(record.filename, record.etag, '.json')
 }
 
 /** Writes the whole record to the bucket and returns the item that points at it, without the large fields. */
 export async function putRecordObject (s3: S3Client, bucket: string, record: FileMetadata): Promise<StoredRecord> {
   const key = recordObjectKey(record)
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json' }))
-  const { column_names: _names, warnings: _warnings, ...rest } = record
+  const { column_names: _names, warnings: _warnings, columns: _columns, ...rest } = record
   return { ...rest, record_object: key }
 }
 
@@ -59,7 +64,7 @@ export async function completeRecord (s3: S3Client, bucket: string, stored: Stor
     if (err instanceof NoSuchKey) return { ...record, details_omitted: true }
     throw err
   }
-  return { ...record, column_names: whole.column_names, warnings: whole.warnings }
+  return { ...record, column_names: whole.column_names, warnings: whole.warnings, ...(whole.columns === undefined ? {} : { columns: whole.columns }) }
 }
 
 /** The record as a listing shows it: without fetching anything, its large fields marked as omitted. */

@@ -1,5 +1,6 @@
 // The processing use case, as a function of its ports: what one ObjectCreated or ObjectRemoved event does.
-import { extractCsvMetadata } from './csv-metadata.ts'
+import type { FileProfile } from './column-profile.ts'
+import { extractCsvMetadata, type CsvMetadata } from './csv-metadata.ts'
 import { processingRecord, verdictRecord, type FileMetadata, type UploadedObject } from './file-record.ts'
 import type { ExtractLimits } from './limits.ts'
 import type { Logger } from './logger.ts'
@@ -22,6 +23,8 @@ export interface ProcessDeps {
   saveRecord: (record: FileMetadata, orderingKey?: string) => Promise<boolean>
   /** Leaves the deleted file's tombstone unless a newer event wrote it; false when one did. */
   markDeleted: (key: string, deletedAt: string, orderingKey?: string) => Promise<boolean>
+  /** Keeps the whole profile of the record's version (its filename and ETag), where the API can read it. */
+  saveProfile: (record: FileMetadata, profile: FileProfile) => Promise<void>
   /**
    * Publishes a final record once it is written (./verdict-event.ts). A rejection fails the event, which is then
    * redelivered and processed again: the write is idempotent, and the verdict is published at least once.
@@ -69,8 +72,10 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
       opened = undefined
       return body
     }
-    const metadata = await extractCsvMetadata(open, deps.limits)
-    record = verdictRecord(base, { metadata, etag: stored.etag, size: stored.size })
+    const { profile, ...metadata }: CsvMetadata & { profile?: FileProfile } = await extractCsvMetadata(open, deps.limits)
+    record = verdictRecord(base, { metadata, profile, etag: stored.etag, size: stored.size })
+    // Before the verdict: a processed record's profile is always there to read.
+    if (profile !== undefined) await deps.saveProfile(record, profile)
   } catch (err) {
     if (!(err instanceof ProcessingError)) throw err
     record = verdictRecord(base, err)

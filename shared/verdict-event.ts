@@ -17,8 +17,8 @@ export type VerdictDetailType = typeof VerdictDetailType[keyof typeof VerdictDet
 
 /**
  * Largest detail published, in bytes of JSON. EventBridge takes at most 256 KB per entry (source, detail type and
- * detail together); a record larger than this (thousands of long column names) is published without its
- * column_names and warnings, marked `details_omitted`, as GET /files lists such a record.
+ * detail together); a record larger than this (thousands of columns) is published without its column_names,
+ * warnings and columns, marked `details_omitted`, as GET /files lists such a record.
  */
 export const MAX_DETAIL_BYTES = 200 * 1024
 
@@ -49,7 +49,7 @@ export function verdictEvent (record: FileMetadata): VerdictEvent {
 /** The record as published: whole, or without its lists when it would not fit in an event. */
 export function publishedRecord (record: FileMetadata): FileMetadata {
   if (Buffer.byteLength(JSON.stringify(record)) <= MAX_DETAIL_BYTES) return record
-  const { column_names: _names, warnings: _warnings, ...rest } = record
+  const { column_names: _names, warnings: _warnings, columns: _columns, ...rest } = record
   return { ...rest, details_omitted: true }
 }
 

@@ -3,6 +3,7 @@ import t from 'tap'
 import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { processObject, removeObject, type ProcessDeps } from '../../shared/process-object.ts'
 import { readObject } from '../../aws/object-reader.ts'
+import { getProfileObject, putProfileObject } from '../../aws/profile-objects.ts'
 import { createLogger } from '../../lambda/logger.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
@@ -14,11 +15,13 @@ t.test('processObject', async t => {
   const { config, s3, table } = await startEmulator(t)
   const lines: string[] = []
   const saved: FileMetadata[] = []
+  const writes: string[] = []
   const published: FileMetadata[] = []
   const deps: ProcessDeps = {
     readObject: (bucket, key) => readObject(s3, bucket, key),
     saveRecord: async (record, orderingKey) => { saved.push(record); return table.put(record, orderingKey) },
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
+    saveProfile: async (record, profile) => { writes.push(`profile of ${record.etag}`); await putProfileObject(s3, config.bucketName, record.filename, record.etag, profile) },
     publishVerdict: async record => { published.push(record) },
     logger: createLogger('info', { write: line => { lines.push(line) } }),
     limits: DEFAULT_LIMITS
@@ -45,6 +48,22 @@ t.test('processObject', async t => {
     })
     t.same(await table.get('example.csv'), record, 'the stored record is the returned one')
     t.match(JSON.parse(lines.at(-1)!), { level: 'info', msg: /^processed example.csv: 2 rows, 5 columns in \d+ ms$/, key: 'example.csv', status: 'processed', row_count: 2 })
+  })
+
+  t.test('the whole profile is written before the verdict, under its version, and the record keeps its summary', async t => {
+    writes.length = 0
+    const record = (await processObject({ ...deps, saveRecord: async (r, key) => { writes.push(r.status); return table.put(r, key) } }, await upload('profiled.csv', SEED)))!
+    t.same(writes, ['processing', `profile of ${record.etag}`, 'processed'])
+    const profile = await getProfileObject(s3, config.bucketName, 'profiled.csv', record.etag)
+    t.match(profile, { sha256: record.sha256, rows: 2, columns: [{ name: 'id', type: 'integer' }, { name: 'name' }, { name: 'age' }, { name: 'city' }, { name: 'date', type: 'date' }] })
+    t.same(record.columns?.map(c => c.name), ['id', 'name', 'age', 'city', 'date'])
+    t.equal(await getProfileObject(s3, config.bucketName, 'profiled.csv', 'another-etag'), undefined, 'no other version has one')
+  })
+
+  t.test('when the profile cannot be kept, no verdict is recorded and processObject rejects for a retry', async t => {
+    const failing: ProcessDeps = { ...deps, saveProfile: () => Promise.reject(new Error('S3 unreachable')) }
+    await t.rejects(processObject(failing, await upload('unprofiled.csv', SEED)), { message: 'S3 unreachable' })
+    t.match(await table.get('unprofiled.csv'), { status: 'processing' })
   })
 
   t.test('invalid content ends as failed with a code, a message and a line', async t => {
