@@ -70,12 +70,12 @@ export async function getFile (name: string, waitSeconds?: number, signal?: Abor
   return await (await call(`${named(name)}${query}`, signal === undefined ? {} : { signal })).json() as FileRecord
 }
 
-/** The column profile, or undefined when the file has none (404). */
-export async function getProfile (name: string): Promise<FileProfile | undefined> {
+/** The column profile, or why there is none: the API's own words for 404 and 409 (not ready yet, or none at all). */
+export async function getProfile (name: string): Promise<{ profile: FileProfile } | { missing: string }> {
   try {
-    return await (await call(`${named(name)}/profile`)).json() as FileProfile
+    return { profile: await (await call(`${named(name)}/profile`)).json() as FileProfile }
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return undefined
+    if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return { missing: err.message }
     throw err
   }
 }

@@ -4,10 +4,11 @@ import type { ColumnProfile, FileProfile } from './api.ts'
 import { s } from './dom.ts'
 import { percent } from './format.ts'
 
+// Drawn at 400 units wide and shown at most that many pixels wide: text keeps its size, and shrinks little on a phone.
 const ROW = 22
-const LABEL = 140
-const WIDTH = 520
-const BAR = WIDTH - LABEL - 60
+const LABEL = 110
+const WIDTH = 400
+const BAR = WIDTH - LABEL - 52
 
 /** Fields without a value (empty or a null token) as a share of the rows. */
 export function missingShare (column: ColumnProfile, rows: number): number {
@@ -46,8 +47,8 @@ export function spreadChart (columns: ColumnProfile[]): SVGElement {
       const min = column.min as number
       const max = column.max as number
       const y = i * (ROW + 8) + 2
-      const left = LABEL + 40
-      const span = BAR - 80
+      const left = LABEL + 36
+      const span = BAR - 72
       const mean = column.mean === null || max === min ? undefined : left + ((column.mean - min) / (max - min)) * span
       return s('g', {},
         s('text', { x: LABEL - 8, y: y + 15, 'text-anchor': 'end', class: 'chart-label' }, clip(column.name)),
@@ -65,5 +66,5 @@ function round (n: number): string {
 }
 
 function clip (name: string): string {
-  return name.length > 18 ? `${name.slice(0, 17)}…` : name
+  return name.length > 14 ? `${name.slice(0, 13)}…` : name
 }

@@ -27,7 +27,7 @@ export class DetailView {
     if (focus) this.#section.focus()
     try {
       const record = await getFile(name)
-      const profile = FINAL_STATUSES.has(record.status) ? await getProfile(name) : undefined
+      const profile = FINAL_STATUSES.has(record.status) ? await getProfile(name) : { missing: 'The profile appears once the file is processed.' }
       if (opening === this.#opening) this.#render(record, profile)
     } catch (err) {
       if (opening !== this.#opening) return
@@ -48,7 +48,7 @@ export class DetailView {
     this.#body.replaceChildren(h('p', { class: 'muted', role: 'status' }, `${name} was deleted.`))
   }
 
-  #render (record: FileRecord, profile: FileProfile | undefined): void {
+  #render (record: FileRecord, profile: { profile: FileProfile } | { missing: string }): void {
     this.#status = record.status
     this.#body.replaceChildren(
       h('div', { class: 'actions' },
@@ -65,7 +65,7 @@ export class DetailView {
         ...fact('Dialect', record.dialect === undefined ? '—' : dialect(record.dialect)),
         ...fact('ETag', h('code', {}, record.etag === '' ? '—' : record.etag))),
       verdict(record),
-      profile === undefined ? noProfile(record) : profileSection(profile, record))
+      'profile' in profile ? profileSection(profile.profile, record) : noProfile(record, profile.missing))
   }
 
   #downloadControl (record: FileRecord): HTMLElement {
@@ -94,9 +94,11 @@ function fact (term: string, value: Node | string): HTMLElement[] {
   return [h('dt', {}, term), h('dd', {}, value)]
 }
 
+const DELIMITERS: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' }
+
 function dialect (d: NonNullable<FileRecord['dialect']>): string {
-  const delimiter = d.delimiter === '\t' ? 'tab' : `"${d.delimiter}"`
-  return `${delimiter}-separated, ${d.header ? 'with' : 'no'} header, quote ${d.quote}; ${d.decided_by}`
+  const delimiter = DELIMITERS[d.delimiter] ?? `"${d.delimiter}"`
+  return `${delimiter}-separated, ${d.header ? 'a header row' : 'no header row'}, quote ${d.quote} (${d.decided_by})`
 }
 
 function verdict (record: FileRecord): HTMLElement {
@@ -118,12 +120,10 @@ function verdict (record: FileRecord): HTMLElement {
       : h('ul', {}, ...warnings.map(w => h('li', {}, h('code', {}, w.code), ' ', w.message, w.line === undefined ? null : ` (line ${w.line})`))))
 }
 
-function noProfile (record: FileRecord): HTMLElement {
+function noProfile (record: FileRecord, why: string): HTMLElement {
   return h('section', { class: 'profile', 'aria-labelledby': 'profile-heading' },
     h('h3', { id: 'profile-heading' }, 'Column profile'),
-    h('p', { class: 'muted' }, FINAL_STATUSES.has(record.status)
-      ? 'No profile for this file: it was processed before profiles existed, or it could not be read.'
-      : 'The profile appears once the file is processed.'),
+    h('p', { class: 'muted no-profile' }, `No profile. ${why}`),
     record.column_names === undefined || record.column_names.length === 0
       ? null
       : h('p', {}, 'Columns: ', ...record.column_names.flatMap((name, i) => [i === 0 ? '' : ', ', h('code', {}, name)])))
@@ -148,6 +148,6 @@ function profileSection (profile: FileProfile, record: FileRecord): HTMLElement 
           h('td', { class: 'num' }, `${column.distinct.exact ? '' : '≈'}${count(column.distinct.count)}`),
           h('td', {}, column.min === null ? '—' : String(column.min)),
           h('td', {}, column.max === null ? '—' : String(column.max)),
-          h('td', { class: 'samples' }, column.samples.join(' · ')))))))
+          h('td', { class: 'samples' }, ...column.samples.flatMap((sample, i) => [i === 0 ? '' : ' · ', h('span', {}, sample)])))))))
   )
 }

@@ -54,8 +54,8 @@ export class SessionView {
   update (record: FileRecord): void {
     const entry = this.#entries.get(record.filename)
     if (entry === undefined) return
-    // While bytes still go up, the record says uploading; the progress bar says more.
-    if (record.status === 'uploading' && !entry.progress.hidden) return
+    // The record says uploading until S3 tells the pipeline; this tab knows better (the progress bar, or done).
+    if (record.status === 'uploading') return
     entry.final = FINAL_STATUSES.has(record.status)
     entry.progress.hidden = true
     entry.note.textContent = record.status === 'processed'
