@@ -2,11 +2,14 @@
 // receiver started here: signatures checked with the spec's reference library and an independent HMAC, retries
 // keep the webhook-id, exhausted retries end as dead letters, and a restart sends what was left pending.
 import t, { type Test } from 'tap'
+import { execFile } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, readdirSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import pino from 'pino'
 import { Webhook } from 'standardwebhooks'
@@ -136,4 +139,14 @@ t.test('a delivery pending when the stack stops is sent by the next start', asyn
   t.equal(new Set(receiver.received.map(r => r.headers['webhook-id'])).size, 1, 'one message throughout')
   await waitFor(async () => readdirSync(pendingFolder(dataDir)).length === 0 || undefined, 5_000, 'the pending file to go')
   t.equal(existsSync(webhookDeadLetterFolder(dataDir)), false, 'no dead letter')
+})
+
+t.test('npm start refuses WEBHOOK_URLS without WEBHOOK_SECRET, saying how to make one', async t => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const refused = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'embedded/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, WEBHOOK_URLS: 'https://hooks.example/in', DATA_DIR: dataDirectory(t), PORT: '0', EMBEDDED_PORT: '0' }
+  }).then(() => undefined, (err: { code: number, stderr: string }) => err)
+  t.equal(refused?.code, 1)
+  t.match(refused?.stderr, /^Cannot start: Invalid configuration:\n {2}WEBHOOK_SECRET is required when WEBHOOK_URLS is set: webhooks are signed with it \(Standard Webhooks\)\. Create one with\n {4}node -e "console\.log\('whsec_' \+ crypto\.randomBytes\(32\)\.toString\('base64'\)\)"/m)
 })
