@@ -94,6 +94,7 @@ export interface BundleContents { files: string[], packages: string[] }
 const BUNDLES = {
   processor: { ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: join(ROOT, 'dist/check/processor.mjs') },
   apiFunction: { ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(ROOT, 'dist/check/api.mjs') },
+  webhookSender: { ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'lambda/webhook-sender.ts')], outfile: join(ROOT, 'dist/check/webhook-sender.mjs') },
   server: { ...SERVER_BUILD, outdir: join(ROOT, 'dist/check/server') }
 } satisfies Record<string, BuildOptions>
 

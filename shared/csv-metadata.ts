@@ -3,17 +3,24 @@
 // Both paths read the same text (csv-decode.ts: gunzipped, decoded to UTF-8) in the same dialect (csv-dialect.ts,
 // sniffed from its first 64 KiB). The fast path lets CsvScanner count records at memory speed; csv-parse reads
 // only the header. When the scanner gives up (a ragged row, an unclosed quote, an oversized record, backslash
-// escapes), the file is read again through csv-parse, which names the error and its line. A differential test
-// holds the two paths to the same row counts and verdicts.
-import { Writable } from 'node:stream'
+// escapes), the file is read again through csv-parse, which names the error and its line. A row of the wrong width
+// does not stop csv-parse: it reads on to the end, counting every such row, and the verdict carries the count per
+// code with the first located examples (problems.ts). A differential test holds the two paths to the same row
+// counts and verdicts.
+import { Writable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { parse, CsvError } from 'csv-parse'
+import { Parser, CsvError, type Options } from 'csv-parse'
 import { parse as parseSync } from 'csv-parse/sync'
-import { openText, Reread, type ByteSource, type Text } from './csv-decode.ts'
+import { bomBytes, openText, Reread, type ByteSource, type Text } from './csv-decode.ts'
 import { DELIMITERS, detectDialect, parseOptions } from './csv-dialect.ts'
+import { RecordStarts, type RecordStart } from './csv-locate.ts'
+import type { FileProfile } from './column-profile.ts'
+import { hashingOpen } from './content-hash.ts'
+import { fileProfile, ValueProfiler, type ProfileState } from './csv-profile.ts'
 import { CsvScanner } from './csv-scan.ts'
 import type { Compression, Dialect, Encoding, Issue } from './file-record.ts'
 import { ErrorCode, ProcessingError } from './processing-error.ts'
+import { ProblemTally, type ProblemExample } from './problems.ts'
 import { DEFAULT_LIMITS, type ExtractLimits } from './limits.ts'
 
 export type { ByteSource } from './csv-decode.ts'
@@ -27,6 +34,8 @@ export interface CsvMetadata {
   encoding: Encoding
   compression: Compression
   dialect: Dialect
+  /** Every column profiled over the whole file, in the same pass (csv-profile.ts). */
+  profile: FileProfile
 }
 
 /**
@@ -36,6 +45,13 @@ export interface CsvMetadata {
  * the file as Windows-1252 when a byte that is not UTF-8 comes after the first 64 KiB.
  */
 export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
+  const object = hashingOpen(open)
+  const found = await extract(object.open, limits)
+  found.profile.sha256 = object.sha256()
+  return found
+}
+
+async function extract (open: Open, limits: ExtractLimits): Promise<CsvMetadata> {
   let windows1252At: number | undefined
   for (;;) {
     try {
@@ -50,7 +66,10 @@ export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DE
 
 /** The reference path: csv-parse reads every record. Slower, but it knows the line and nature of each error. */
 export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
-  return readFully(open, limits, undefined)
+  const object = hashingOpen(open)
+  const found = await readFully(object.open, limits, undefined)
+  found.profile.sha256 = object.sha256()
+  return found
 }
 
 /** The fast path; undefined when the scanner cannot vouch for the file. */
@@ -59,10 +78,12 @@ async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: n
   try {
     const { dialect, preambleBytes } = detectDialect(text.head, text.complete)
     if (dialect.escape !== dialect.quote) return undefined
-    const scanner = new CsvScanner(limits.maxRecordBytes, dialect)
+    const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData: !dialect.header })
     scanner.push(text.head.subarray(preambleBytes))
+    let bytes = text.head.length
     if (scanner.gaveUp === undefined) {
       for await (const chunk of text.rest) {
+        bytes += chunk.length
         scanner.push(chunk)
         if (scanner.gaveUp !== undefined) break
       }
@@ -72,10 +93,10 @@ async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: n
     const headerBytes = scanner.headerBytes
     if (headerBytes === undefined) throw noHeader(dialect)
     const headerWarnings: Issue[] = []
-    const first = parseHeader(headerBytes, dialect, limits, headerWarnings)
+    const first = parseHeader(headerBytes, bomBytes(text.encoding) + preambleBytes, dialect, limits, headerWarnings)
     if (first.length !== scanner.headerFields) return undefined
     const warnings = [...text.warnings, ...headerWarnings, ...blankLines(scanner.blankLines)]
-    return metadata(text, dialect, first, scanner.rows + (dialect.header ? 0 : 1), warnings)
+    return metadata(text, dialect, first, scanner.rows + (dialect.header ? 0 : 1), warnings, { state: scanner.profileState(), bytes })
   } finally {
     await text.close()
   }
@@ -96,46 +117,70 @@ async function readFully (open: Open, limits: ExtractLimits, windows1252At: numb
 async function parseAll (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined): Promise<CsvMetadata> {
   const text = await openText(source, { maxDecompressedBytes: limits.maxDecompressedBytes, countLines: true, windows1252At })
   const { dialect, preambleBytes } = detectDialect(text.head, text.complete)
+  // csv-parse's offsets start after the preamble; problems are located in the whole text, a BOM counted.
+  const base = bomBytes(text.encoding) + preambleBytes
+  const starts = new RecordStarts(dialect.comment)
+  const problems = new ProblemTally<ErrorCode>()
   const headerWarnings: Issue[] = []
   let first: string[] | undefined
   let rowCount = 0
-  const parser = parse({
+  const profiler = new ValueProfiler(limits.maxColumns)
+  const parser = new LocatingParser(starts, {
     ...parseOptions(dialect, limits.maxRecordBytes),
+    // A row of the wrong width is counted below, not thrown, so reading goes on and counts them all.
+    relax_column_count: true,
     on_record: (record: string[], context) => {
+      const start = starts.next(context.bytes)
       if (first === undefined) {
         first = record
-        checkFirstRow(record, context.lines + dialect.preamble_lines, dialect, limits, headerWarnings)
+        checkFirstRow(record, located(start, base, dialect), dialect, limits, headerWarnings)
+        profiler.columns(record.length)
         if (dialect.header) return null
+      } else if (record.length !== first.length) {
+        const expected = first.length
+        problems.add(record.length > expected ? ErrorCode.extraCell : ErrorCode.missingCell, () => {
+          const at = located(start, base, dialect)
+          return { ...at, message: wrongWidth(at.line, record.length, expected, dialect) }
+        })
+        // The file fails: this row is counted as a problem, not as data.
+        return null
       }
       rowCount++
+      record.forEach((value, column) => profiler.add(column, value))
       return null
     }
   })
   let lastByte: number | undefined
+  let bytes = text.head.length
   async function * body () {
     const head = text.head.subarray(preambleBytes)
     if (head.length > 0) yield head
     for await (const chunk of text.rest) {
       lastByte = chunk[chunk.length - 1]
+      bytes += chunk.length
       yield chunk
     }
   }
   try {
     await pipeline(body(), parser, discard())
   } catch (err) {
-    throw err instanceof CsvError ? verdictFor(err, first?.length ?? 0, dialect, limits) : err
+    const stop = err instanceof CsvError ? verdictFor(err, located(starts.pending(), base, dialect), dialect, limits) : err
+    if (!(stop instanceof ProcessingError)) throw stop
+    problems.add(stop.code, () => example(stop))
+    throw verdict(problems)
   } finally {
     await text.close()
   }
+  if (problems.size > 0) throw verdict(problems)
   if (first === undefined) throw noHeader(dialect)
   // csv-parse also counts the empty "line" after a final line break.
   lastByte ??= text.head[text.head.length - 1]
   const endsWithLineBreak = lastByte === 0x0a || lastByte === 0x0d
   const warnings = [...text.warnings, ...headerWarnings, ...blankLines(parser.info.empty_lines - (endsWithLineBreak ? 1 : 0))]
-  return metadata(text, dialect, first, rowCount, warnings)
+  return metadata(text, dialect, first, rowCount, warnings, { state: profiler.state(), bytes })
 }
 
-function metadata (text: Text, dialect: Dialect, first: string[], rowCount: number, warnings: Issue[]): CsvMetadata {
+function metadata (text: Text, dialect: Dialect, first: string[], rowCount: number, warnings: Issue[], profiled: { state: ProfileState, bytes: number }): CsvMetadata {
   const columnNames = dialect.header ? first : first.map((_, i) => `column_${i + 1}`)
   return {
     row_count: rowCount,
@@ -144,18 +189,23 @@ function metadata (text: Text, dialect: Dialect, first: string[], rowCount: numb
     warnings,
     encoding: text.encoding,
     compression: text.compression,
-    dialect
+    dialect,
+    // The digest is the caller's, who opened the object (extractCsvMetadata).
+    profile: fileProfile(profiled.state, columnNames, { sha256: '', bytes: profiled.bytes, rows: rowCount })
   }
 }
 
-function parseHeader (bytes: Buffer, dialect: Dialect, limits: ExtractLimits, warnings: Issue[]): string[] {
+/** The header's fields, from `bytes` (the text from `base` to the header's end), with its warnings. */
+function parseHeader (bytes: Buffer, base: number, dialect: Dialect, limits: ExtractLimits, warnings: Issue[]): string[] {
   let header: string[] = []
+  const starts = new RecordStarts(dialect.comment)
+  starts.add(bytes)
   parseSync(bytes, {
     ...parseOptions(dialect, limits.maxRecordBytes),
     to: 1,
     on_record: (record: string[], context) => {
       header = record
-      checkFirstRow(record, context.lines + dialect.preamble_lines, dialect, limits, warnings)
+      checkFirstRow(record, located(starts.next(context.bytes), base, dialect), dialect, limits, warnings)
       return null
     }
   })
@@ -171,50 +221,87 @@ function noHeader (dialect: Dialect): ProcessingError {
   return new ProcessingError(ErrorCode.blankHeader, `The file has no header line: ${what}. Put the column names on the first line.`, 1 + dialect.preamble_lines)
 }
 
-/** Limits and warnings about the first record: the header, or the first data row of a file without one. */
-function checkFirstRow (record: string[], line: number, dialect: Dialect, limits: ExtractLimits, warnings: Issue[]): void {
+/** Limits and warnings about the first record (the header, or the first data row of a file without one), located `at`. */
+function checkFirstRow (record: string[], at: Located, dialect: Dialect, limits: ExtractLimits, warnings: Issue[]): void {
+  const { line, byte } = at
   const what = dialect.header ? 'The header' : 'The first row'
   if (record.length > limits.maxColumns) {
-    throw new ProcessingError(ErrorCode.tooManyColumns, `${what} has ${record.length} columns; at most ${limits.maxColumns} are allowed.`, line)
+    throw new ProcessingError(ErrorCode.tooManyColumns, `${what} has ${record.length} columns; at most ${limits.maxColumns} are allowed.`, line, byte)
   }
   if (!dialect.header) return
   if (record.every(name => name.trim() === '')) {
-    throw new ProcessingError(ErrorCode.blankHeader, 'The header line is blank. Put the column names on the first line.', line)
+    throw new ProcessingError(ErrorCode.blankHeader, 'The header line is blank. Put the column names on the first line.', line, byte)
   }
   const [only] = record
   const other = DELIMITERS.find(d => d !== dialect.delimiter && only?.includes(d))
   if (record.length === 1 && other !== undefined) {
     const name = other === ';' ? 'semicolon' : other === '\t' ? 'tab' : other === '|' ? 'pipe' : 'comma'
-    warnings.push({ code: 'possible-delimiter', message: `The header is one column containing a ${name}, but no delimiter splits most lines into the same number of fields, so each line was read as one column.`, line })
+    warnings.push({ code: 'possible-delimiter', message: `The header is one column containing a ${name}, but no delimiter splits most lines into the same number of fields, so each line was read as one column.`, line, byte })
   }
   const seen = new Set<string>()
   record.forEach((name, i) => {
     if (name.trim() === '') {
-      warnings.push({ code: 'blank-label', message: `Column ${i + 1} has a blank name.`, line })
+      warnings.push({ code: 'blank-label', message: `Column ${i + 1} has a blank name.`, line, byte })
     } else if (seen.has(name)) {
-      warnings.push({ code: 'duplicate-label', message: `Column ${i + 1} repeats the name "${name}".`, line })
+      warnings.push({ code: 'duplicate-label', message: `Column ${i + 1} repeats the name "${name}".`, line, byte })
     }
     seen.add(name)
   })
 }
 
-function verdictFor (err: CsvError, expected: number, dialect: Dialect, limits: ExtractLimits): ProcessingError {
-  const context = err as CsvError & { lines?: number, record?: unknown[] }
-  const line = context.lines === undefined ? undefined : context.lines + dialect.preamble_lines
+/** What stopped csv-parse, located `at` the start of the record it was reading. */
+function verdictFor (err: CsvError, at: Located, dialect: Dialect, limits: ExtractLimits): ProcessingError {
+  const { line, byte } = at
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return new ProcessingError(ErrorCode.unclosedQuote, `A quoted field is never closed before the end of the file. Close the quote, or write a literal quote as ${dialect.quote}${dialect.quote}.`, line)
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
-      const found = context.record?.length ?? 0
-      const code = found > expected ? ErrorCode.extraCell : ErrorCode.missingCell
-      const what = dialect.header ? 'the header' : 'the first row'
-      return new ProcessingError(code, `Line ${line} has ${found} fields but ${what} has ${expected} (delimiter ${JSON.stringify(dialect.delimiter)}). Every row needs one value per column.`, line)
-    }
+      return new ProcessingError(ErrorCode.unclosedQuote, `A quoted field in the row starting on line ${line} is never closed before the end of the file. Close the quote, or write a literal quote as ${dialect.quote}${dialect.quote}.`, line, byte)
     case 'CSV_MAX_RECORD_SIZE':
-      return new ProcessingError(ErrorCode.recordTooLarge, `The row ending near line ${line} is larger than the limit of ${limits.maxRecordBytes} characters. Split the field or raise MAX_RECORD_BYTES.`, line)
+      return new ProcessingError(ErrorCode.recordTooLarge, `The row starting on line ${line} is larger than the limit of ${limits.maxRecordBytes} characters. Split the field or raise MAX_RECORD_BYTES.`, line, byte)
     /* c8 ignore next 2 -- every parse error the options above allow is mapped; this keeps a new csv-parse honest */
     default:
-      return new ProcessingError(ErrorCode.malformedCsv, `Line ${line}: ${err.message}`, line)
+      return new ProcessingError(ErrorCode.malformedCsv, `Line ${line}: ${err.message}`, line, byte)
+  }
+}
+
+interface Located {
+  line: number
+  byte: number
+}
+
+/** A record's start in the whole text: after the preamble (its lines and bytes) and the BOM (`base` counts both). */
+function located (start: RecordStart, base: number, dialect: Dialect): Located {
+  return { line: start.line + dialect.preamble_lines, byte: base + start.byte }
+}
+
+function wrongWidth (line: number, found: number, expected: number, dialect: Dialect): string {
+  const what = dialect.header ? 'the header' : 'the first row'
+  return `Line ${line} has ${found} fields but ${what} has ${expected} (delimiter ${JSON.stringify(dialect.delimiter)}). Every row needs one value per column.`
+}
+
+function example (err: ProcessingError): ProblemExample {
+  return { ...(err.line === undefined ? {} : { line: err.line }), ...(err.byte === undefined ? {} : { byte: err.byte }), message: err.message }
+}
+
+/** The verdict on a file with these problems: the first one found, carrying them all. */
+function verdict (problems: ProblemTally<ErrorCode>): ProcessingError {
+  const first = problems.first()!
+  const more = problems.total - 1
+  const message = more === 0 ? first.message : `${first.message} And ${more} more problem(s): \`errors\` counts them by code, with where the first ones are.`
+  return new ProcessingError(first.code, message, first.line, first.byte, problems.summary())
+}
+
+/** csv-parse's stream parser, showing RecordStarts each chunk just before it parses it. */
+class LocatingParser extends Parser {
+  readonly #starts: RecordStarts
+
+  constructor (starts: RecordStarts, options: Options) {
+    super(options)
+    this.#starts = starts
+  }
+
+  override _transform (chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#starts.add(chunk)
+    super._transform(chunk, encoding, callback)
   }
 }
 

@@ -1,0 +1,95 @@
+// The column profile on small files whose answer is known: the seed's sample, each type's edge cases, the digest,
+// samples, wide files and the paths a profile can take (fast, csv-parse, headerless).
+import t from 'tap'
+import { createHash } from 'node:crypto'
+import { gzipSync } from 'node:zlib'
+import type { ColumnProfile } from '../../shared/column-profile.ts'
+import { extractCsvMetadata, parseFully } from '../../shared/csv-metadata.ts'
+import { SEED } from '../helpers/sample.ts'
+
+const column = async (values: string[], name = 'v') => {
+  const text = `${name}\n${values.map(v => /[",\n]/.test(v) || v === '' ? `"${v.replaceAll('"', '""')}"` : v).join('\n')}\n`
+  const fast = await extractCsvMetadata(() => [Buffer.from(text)])
+  const slow = await parseFully(() => [Buffer.from(text)])
+  return { fast: fast.profile.columns[0]!, slow: slow.profile.columns[0]! }
+}
+
+t.test('the seed sample: the seed\'s fields as before, and a profile of its five columns', async t => {
+  const found = await extractCsvMetadata(() => [Buffer.from(SEED)])
+  t.match(found, { row_count: 2, column_count: 5, column_names: ['id', 'name', 'age', 'city', 'date'], warnings: [], encoding: 'utf-8', compression: null })
+  t.equal(found.profile.sha256, createHash('sha256').update(SEED).digest('hex'))
+  t.same(found.profile.columns.map(c => [c.name, c.type, c.formats, c.min, c.max]), [
+    ['id', 'integer', ['123'], 1, 2],
+    ['name', 'string', [], null, null],
+    ['age', 'integer', ['123'], 25, 30],
+    ['city', 'string', [], null, null],
+    ['date', 'date', ['YYYY-MM-DD'], '2024-01-01', '2024-01-02']
+  ])
+  t.same({ ...found.profile, sha256: '' }, { ...(await parseFully(() => [Buffer.from(SEED)])).profile, sha256: '' }, 'csv-parse\'s path profiles alike')
+})
+
+const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
+  ['integers, a signed zero and leading zeros', ['-0', '007', '+5', '12'], { type: 'integer', formats: ['123', '0123'], min: -0, max: 12, mean: 6 }],
+  ['a decimal widens integers to number', ['1', '2.5', '1e2'], { type: 'number', formats: ['123', '1.5', '1e3'], min: 1, max: 100 }],
+  ['padded numbers and thousands separators are strings', [' 12', '1,234'], { type: 'string', formats: [], min: null, mean: null }],
+  ['a number too large for a double is a string', ['1e308', '1e309'], { type: 'string' }],
+  ['two huge numbers still have a mean', ['1e308', '1.5e308'], { type: 'number', mean: 1.25e308 }],
+  ['an impossible date makes a string', ['2024-02-29', '2024-02-30'], { type: 'string' }],
+  ['dates widen to datetimes; zones are kept', ['2024-01-01', '2024-01-01T10:00:00+02:00', '2024-01-01 09:00Z'],
+    { type: 'datetime', formats: ['YYYY-MM-DD', 'YYYY-MM-DDTHH:MM:SS±HH:MM', 'YYYY-MM-DD HH:MMZ'], min: '2024-01-01T00:00:00', max: '2024-01-01T09:00:00Z' }],
+  ['fractions to the microsecond', ['2024-01-01T00:00:00.1234567', '2024-01-01T00:00:00.5'], { type: 'datetime', min: '2024-01-01T00:00:00.123456', max: '2024-01-01T00:00:00.5' }],
+  ['booleans in three casings; yes is not one', ['true', 'FALSE', 'True'], { type: 'boolean', formats: ['true/false', 'True/False', 'TRUE/FALSE'] }],
+  ['booleans and numbers make a string', ['true', '1'], { type: 'string' }],
+  ['null tokens and empty fields are not values', ['NA', '', 'null', '-', 'x'], { type: 'string', values: 1, empty: 1, nulls: 3, distinct: { count: 1, exact: true } }],
+  ['only nulls leave the column empty', ['NULL', ''], { type: 'empty', values: 0, min_length: null, distinct: { count: 0, exact: true }, samples: [] }],
+  ['lengths in code points', ['é😀', 'abc'], { min_length: 2, max_length: 3 }],
+  ['an escaped quote is one value with its unquoted twin', ['a"b', 'a"b', 'c'], { distinct: { count: 2, exact: true }, samples: ['a"b', 'c'] }]
+]
+
+for (const [what, values, expected] of cases) {
+  t.test(what, async t => {
+    const { fast, slow } = await column(values)
+    t.match(fast, expected)
+    t.same(fast, slow, 'both paths agree')
+  })
+}
+
+t.test('a quoted number is a number', async t => {
+  const found = await extractCsvMetadata(() => [Buffer.from('a,b\n"1","x"\n2,y\n')])
+  t.match(found.profile.columns[0], { type: 'integer', min: 1, max: 2, mean: 1.5 })
+})
+
+t.test('samples: the first five distinct values, cut to 80 characters', async t => {
+  const long = '€'.repeat(100)
+  const { fast } = await column(['b', 'a', 'b', long, 'c', 'd', 'e', 'f'])
+  t.same(fast.samples, ['b', 'a', '€'.repeat(80), 'c', 'd'])
+})
+
+t.test('the digest is of the object as stored: the gzip bytes of a gzip file', async t => {
+  const gzip = gzipSync(SEED)
+  const found = await extractCsvMetadata(() => [gzip])
+  t.equal(found.compression, 'gzip')
+  t.equal(found.profile.sha256, createHash('sha256').update(gzip).digest('hex'))
+  t.equal(found.profile.bytes, Buffer.byteLength(SEED))
+})
+
+t.test('a file without a header profiles its first row too', async t => {
+  const found = await extractCsvMetadata(() => [Buffer.from('1,2024-01-01\n2,2024-01-02\n3,2024-01-03\n')])
+  t.equal(found.dialect.header, false)
+  t.same(found.profile.columns.map(c => [c.name, c.type, c.values, c.min]), [['column_1', 'integer', 3, 1], ['column_2', 'date', 3, '2024-01-01']])
+})
+
+t.test('a field over 1 MiB goes to csv-parse, which profiles it alike', async t => {
+  const big = 'x'.repeat(1_200_000)
+  const found = await extractCsvMetadata(() => [Buffer.from(`a,b\n1,${big}\n2,y\n`)])
+  t.match(found.profile.columns[1], { type: 'string', min_length: 1, max_length: 1_200_000, samples: ['x'.repeat(80), 'y'] })
+})
+
+t.test('a wide file: every column profiled, the exact bound shrinks with the column count', async t => {
+  const width = 2000
+  const header = Array.from({ length: width }, (_, i) => `c${i}`).join(',')
+  const rows = Array.from({ length: 30 }, (_, r) => Array.from({ length: width }, (_, c) => String(r * c)).join(','))
+  const found = await extractCsvMetadata(() => [Buffer.from(header + '\n' + rows.join('\n') + '\n')])
+  t.equal(found.profile.columns.length, width)
+  t.match(found.profile.columns[width - 1], { type: 'integer', distinct: { count: 30, exact: true }, max: 29 * (width - 1) })
+})

@@ -1,0 +1,321 @@
+// Differential test of the column profile: on generated files in every dialect, encoding and chunking, with values of
+// every type and their edge cases, both paths' profiles (the WebAssembly scanner's, and csv-parse feeding the same
+// profiler) equal the profile a plain reference profiler written here computes from csv-parse's records.
+import t from 'tap'
+import fc from 'fast-check'
+import { createHash } from 'node:crypto'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { parse } from 'csv-parse/sync'
+import { NULL_TOKENS, type ColumnProfile, type FileProfile } from '../../shared/column-profile.ts'
+import { parseOptions } from '../../shared/csv-dialect.ts'
+import { extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/csv-metadata.ts'
+import { fileProfile, mergeStates } from '../../shared/csv-profile.ts'
+import { CsvScanner } from '../../shared/csv-scan.ts'
+import type { Encoding } from '../../shared/file-record.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
+
+// ---- the reference profiler: regular expressions, Date, BigInt; nothing of the product's profiler
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const INTEGER = /^[+-]?(\d+)$/
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/
+
+type Kind = 'boolean' | 'integer' | 'number' | 'date' | 'datetime' | 'string'
+interface Typed { kind: Kind, format?: string, number?: number, instant?: bigint, iso?: string }
+
+function dayOf (y: number, m: number, d: number): number | undefined {
+  const date = new Date(0)
+  date.setUTCFullYear(y, m - 1, d)
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d ? date.getTime() / 86_400_000 : undefined
+}
+
+function typeValue (v: string): Typed {
+  for (const [format, pair] of [['true/false', ['true', 'false']], ['True/False', ['True', 'False']], ['TRUE/FALSE', ['TRUE', 'FALSE']]] as const) {
+    if ((pair as readonly string[]).includes(v)) return { kind: 'boolean', format }
+  }
+  const integer = INTEGER.exec(v)
+  if (integer !== null) return { kind: 'integer', format: integer[1]!.length > 1 && integer[1]!.startsWith('0') ? '0123' : '123', number: Number(v) }
+  if (NUMBER.test(v) && Number.isFinite(Number(v))) return { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1.5', number: Number(v) }
+  const date = DATE.exec(v)
+  if (date !== null) {
+    const day = dayOf(Number(date[1]), Number(date[2]), Number(date[3]))
+    return day === undefined ? { kind: 'string' } : { kind: 'date', format: 'YYYY-MM-DD', instant: BigInt(day) * 86_400_000_000n, iso: v }
+  }
+  const dt = DATETIME.exec(v)
+  if (dt === null) return { kind: 'string' }
+  const [, y, mo, d, separator, h, mi, s, fraction, zone, sign, zh, zm] = dt
+  const day = dayOf(Number(y), Number(mo), Number(d))
+  if (day === undefined || Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59 || Number(zh ?? 0) > 23 || Number(zm ?? 0) > 59) return { kind: 'string' }
+  const micros = Number((fraction ?? '').slice(0, 6).padEnd(6, '0'))
+  const offset = zone === undefined ? 0 : zone === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(zh) * 60 + Number(zm ?? 0))
+  const local = BigInt(day) * 86_400_000_000n + BigInt(((Number(h) * 60 + Number(mi)) * 60 + Number(s ?? 0)) * 1e6 + micros)
+  const zoneLabel = zone === undefined ? '' : zone === 'Z' ? 'Z' : zm === undefined ? '±HH' : zone.includes(':') ? '±HH:MM' : '±HHMM'
+  const secondsLabel = s === undefined ? '' : fraction === undefined ? ':SS' : ':SS.sss'
+  const fractionText = micros === 0 ? '' : '.' + String(micros).padStart(6, '0').replace(/0+$/, '')
+  const zoneText = zone === undefined ? '' : offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${zh}:${zm ?? '00'}`
+  return {
+    kind: 'datetime',
+    format: `YYYY-MM-DD${separator}HH:MM${secondsLabel}${zoneLabel}`,
+    instant: local - BigInt(offset) * 60_000_000n,
+    iso: `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fractionText}${zoneText}`
+  }
+}
+
+/** The exact mean of doubles (BigInt sums of their exact binary values), rounded once. */
+function exactMean (numbers: number[]): number {
+  const view = new DataView(new ArrayBuffer(8))
+  let sum = 0n
+  for (const x of numbers) {
+    view.setFloat64(0, x)
+    const bits = view.getBigUint64(0)
+    const exponent = Number((bits >> 52n) & 0x7ffn)
+    const mantissa = (bits & ((1n << 52n) - 1n)) | (exponent === 0 ? 0n : 1n << 52n)
+    const scaled = mantissa << BigInt(Math.max(exponent, 1) - 1)
+    sum += bits >> 63n === 1n ? -scaled : scaled
+  }
+  const negative = sum < 0n
+  const magnitude = negative ? -sum : sum
+  const shift = Math.max(0, magnitude.toString(2).length - 1000)
+  const value = Number(magnitude >> BigInt(shift)) * 2 ** (shift - 1074) / numbers.length
+  return negative ? -value : value
+}
+
+function referenceColumn (name: string, values: string[]): ColumnProfile {
+  const kept = values.filter(v => v !== '' && !(NULL_TOKENS as readonly string[]).includes(v))
+  const typed = kept.map(typeValue)
+  const kinds = new Set(typed.map(x => x.kind))
+  const families = new Set([...kinds].map(k => k === 'integer' || k === 'number' ? 'numeric' : k === 'date' || k === 'datetime' ? 'temporal' : k))
+  const type = kinds.size === 0
+    ? 'empty'
+    : kinds.has('string') || families.size > 1
+      ? 'string'
+      : kinds.has('boolean') ? 'boolean' : kinds.has('number') ? 'number' : kinds.has('integer') ? 'integer' : kinds.has('datetime') ? 'datetime' : 'date'
+  let min: number | string | null = null
+  let max: number | string | null = null
+  let mean: number | null = null
+  if (type === 'integer' || type === 'number') {
+    const numbers = typed.map(x => x.number!)
+    let low = Infinity
+    let high = -Infinity
+    for (const x of numbers) {
+      if (x < low) low = x
+      if (x > high) high = x
+    }
+    min = low
+    max = high
+    mean = exactMean(numbers)
+  } else if (type === 'date' || type === 'datetime') {
+    let low = typed[0]!
+    let high = typed[0]!
+    for (const x of typed) {
+      if (x.instant! < low.instant!) low = x
+      if (x.instant! > high.instant!) high = x
+    }
+    const iso = (x: Typed) => type === 'datetime' && x.kind === 'date' ? `${x.iso}T00:00:00` : x.iso!
+    min = iso(low)
+    max = iso(high)
+  }
+  const lengths = kept.map(v => [...v].length)
+  const distinct = [...new Set(kept)]
+  return {
+    name,
+    type,
+    formats: type === 'string' || type === 'empty' ? [] : [...new Set(typed.map(x => x.format!))].sort(),
+    values: kept.length,
+    empty: values.filter(v => v === '').length,
+    nulls: values.length - kept.length - values.filter(v => v === '').length,
+    min,
+    max,
+    mean,
+    min_length: kept.length === 0 ? null : Math.min(...lengths),
+    max_length: kept.length === 0 ? null : Math.max(...lengths),
+    distinct: { count: distinct.length, exact: true },
+    samples: distinct.slice(0, 5).map(v => [...v].slice(0, 80).join(''))
+  }
+}
+
+/** The reference profile of an object the extractor accepted, from csv-parse's records of its decoded text. */
+function referenceProfile (bytes: Buffer, found: CsvMetadata): FileProfile {
+  const plain = found.compression === 'gzip' ? gunzipSync(bytes) : bytes
+  const label = found.encoding === 'utf-8-bom' ? 'utf-8' : found.encoding
+  const decoder = new TextDecoder(label, { fatal: true })
+  const text = decoder.decode(plain, { stream: true }) + decoder.decode()
+  const body = found.dialect.preamble_lines === 0 ? text : text.replace(/^[^\r\n]*(\r\n|\n|\r|$)/, '')
+  const records = parse(body, parseOptions(found.dialect, DEFAULT_LIMITS.maxRecordBytes)) as string[][]
+  const rows = found.dialect.header ? records.slice(1) : records
+  return {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: Buffer.byteLength(text),
+    rows: rows.length,
+    null_tokens: [...NULL_TOKENS],
+    columns: found.column_names.map((name, i) => referenceColumn(name, rows.map(r => r[i]!)))
+  }
+}
+
+/** What differs between a profile and the reference: exact, but the mean within 1e-9 and formats in any order. */
+function difference (profile: FileProfile, reference: FileProfile): string | undefined {
+  const normalized = (p: FileProfile) => ({
+    ...p,
+    columns: p.columns.map(c => ({ ...c, formats: [...c.formats].sort(), mean: null, min: c.min === 0 ? 0 : c.min, max: c.max === 0 ? 0 : c.max }))
+  })
+  const a = JSON.stringify(normalized(profile))
+  const b = JSON.stringify(normalized(reference))
+  if (a !== b) return `profile ${a}\n  reference ${b}`
+  for (const [i, column] of profile.columns.entries()) {
+    const expected = reference.columns[i]!.mean
+    const found = column.mean
+    if (expected === null || found === null) {
+      if (expected !== found) return `column ${i} mean ${found} != ${expected}`
+    } else if (Math.abs(found - expected) > 1e-9 * Math.max(Math.abs(expected), Number.MIN_VALUE)) {
+      return `column ${i} mean ${found} != ${expected}`
+    }
+  }
+  return undefined
+}
+
+// ---- generated files
+
+const POOLS = {
+  integer: ['0', '-0', '+5', '007', '42', '-17', '9007199254740993', '12345678901234567890', '00'],
+  number: ['1.5', '-0.25', '.5', '5.', '1e308', '-1e308', '1e309', '1E-5', '3.14159265358979323846', '0.1', '2.5e-3', '1e-400', '-.5e+2', '1.7976931348623157e308'],
+  boolean: ['true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'yes', 'tRUE'],
+  date: ['2024-02-29', '2023-02-29', '2024-02-30', '1999-12-31', '2000-01-01', '0999-05-05', '2024-13-01', '2024-04-31'],
+  datetime: ['2024-01-01T10:00', '2024-01-01 10:00:00', '2024-01-01T23:59:59.123456789Z', '2024-06-01T08:00:00+02:00', '2024-06-01T08:00:00-0530',
+    '2024-06-01T08:00+05', '2024-01-01T24:00', '2024-06-01T06:00:00Z', '2024-06-01T08:00:00.5+00:00', '2024-01-01T10:00:60'],
+  string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,234', '12/05/2024', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td'],
+  missing: [...NULL_TOKENS, '', '']
+} as const
+type Pool = keyof typeof POOLS
+const poolNames = Object.keys(POOLS) as Pool[]
+
+const column = fc.record({ pool: fc.constantFrom(...poolNames), noise: fc.constantFrom(0, 0, 0.1, 0.3) })
+const dialect = fc.record({
+  delimiter: fc.constantFrom(',', ';', '\t', '|'),
+  quote: fc.constantFrom('"', '"', "'"),
+  backslash: fc.constantFrom(false, false, false, true),
+  comment: fc.boolean(),
+  sep: fc.constantFrom(false, false, false, true),
+  header: fc.constantFrom(true, true, false),
+  end: fc.constantFrom('\n', '\r\n', '\r'),
+  quoteAll: fc.constantFrom(0, 0.2, 1)
+})
+const encoding = fc.constantFrom<Encoding>('utf-8', 'utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'windows-1252')
+
+function encode (text: string, encoding: Encoding): Buffer {
+  switch (encoding) {
+    case 'utf-8': return Buffer.from(text)
+    case 'utf-8-bom': return Buffer.from('\ufeff' + text)
+    case 'utf-16le': return Buffer.from('\ufeff' + text, 'utf16le')
+    case 'utf-16be': return Buffer.from('\ufeff' + text, 'utf16le').swap16()
+    case 'windows-1252': return Buffer.from([...text].map(c => c.codePointAt(0)! < 0x100 ? c.codePointAt(0)! : 0x3f))
+  }
+}
+
+const file = fc.record({
+  dialect,
+  columns: fc.array(column, { minLength: 1, maxLength: 5 }),
+  rows: fc.integer({ min: 1, max: 25 }),
+  picks: fc.array(fc.nat(), { minLength: 200, maxLength: 200 }),
+  noise: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 200, maxLength: 200 }),
+  encoding,
+  gzip: fc.constantFrom(false, false, false, true)
+}).map(({ dialect: d, columns, rows, picks, noise, encoding, gzip }) => {
+  let k = 0
+  const pick = (pool: Pool) => { const values = POOLS[pool]; return values[picks[k++ % picks.length]! % values.length]! }
+  const cell = (value: string, first: boolean) => {
+    if (d.backslash) value = value.replaceAll('\\', '')
+    const needs = value.includes(d.delimiter) || value.includes(d.quote) || /[\r\n]/.test(value) || value.includes('\\') ||
+      (first && value.startsWith('#')) || (value === '' && columns.length === 1)
+    if (!needs && noise[k % noise.length]! >= d.quoteAll) return value
+    const escaped = value.replaceAll(d.quote, (d.backslash ? '\\' : d.quote) + d.quote)
+    return d.quote + escaped + d.quote
+  }
+  const lines: string[] = []
+  if (d.sep) lines.push(`sep=${d.delimiter}`)
+  if (d.comment) lines.push('# written by a test')
+  if (d.header) lines.push(columns.map((_, i) => `col${i}`).join(d.delimiter))
+  for (let r = 0; r < rows; r++) {
+    lines.push(columns.map((c, i) => {
+      const pool = noise[k % noise.length]! < c.noise ? poolNames[picks[k % picks.length]! % poolNames.length]! : c.pool
+      return cell(pick(pool), i === 0)
+    }).join(d.delimiter))
+  }
+  const text = lines.join(d.end) + d.end
+  const bytes = encode(text, encoding)
+  return { text, bytes: gzip ? gzipSync(bytes) : bytes }
+})
+
+function split (bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map(c => c % (bytes.length + 1)))].sort((a, b) => a - b)
+  const chunks: Buffer[] = []
+  let start = 0
+  for (const point of [...points, bytes.length]) {
+    if (point > start) chunks.push(bytes.subarray(start, point))
+    start = Math.max(start, point)
+  }
+  return chunks
+}
+
+t.test('both paths give the reference profile, in every dialect, encoding and chunking', async t => {
+  let profiled = 0
+  const runs = 400
+  await fc.assert(fc.asyncProperty(file, fc.array(fc.nat(), { maxLength: 6 }), async ({ text, bytes }, cuts) => {
+    let fast: CsvMetadata
+    try {
+      fast = await extractCsvMetadata(() => split(bytes, cuts))
+    } catch (err) {
+      // A file the sniffer reads in another dialect can be ragged: both paths must then agree that it fails.
+      await t.rejects(parseFully(() => [bytes]), { code: (err as { code: string }).code })
+      return
+    }
+    const slow = await parseFully(() => [bytes])
+    const reference = referenceProfile(bytes, fast)
+    const problem = difference(fast.profile, reference) ?? difference(slow.profile, reference)
+    if (problem !== undefined) throw new Error(`${JSON.stringify(text)} cut at ${JSON.stringify(cuts)}:\n  ${problem}`)
+    profiled++
+  }), { numRuns: runs })
+  t.ok(profiled > runs * 0.8, `${profiled} of ${runs} files profiled and compared (the others failed alike on both paths)`)
+})
+
+t.test('two scanners over consecutive records merge into the profile of one scanner over all', async t => {
+  const simple = fc.record({
+    columns: fc.array(fc.constantFrom(...poolNames.filter(p => p !== 'string')), { minLength: 1, maxLength: 4 }),
+    rows: fc.array(fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), { minLength: 2, maxLength: 30 }),
+    at: fc.nat()
+  })
+  await fc.assert(fc.property(simple, ({ columns, rows, at }) => {
+    const lines = rows.map(row => columns.map((pool, i) => { const values = POOLS[pool]; return values[row[i]! % values.length]! }).map(v => v === '' ? '""' : v).join(','))
+    const names = columns.map((_, i) => `c${i}`)
+    const cut = 1 + at % (lines.length - 1)
+    const dialect = { delimiter: ',', quote: '"', comment: null }
+    const scanned = (text: string, firstIsData: boolean) => {
+      const scanner = new CsvScanner(DEFAULT_LIMITS.maxRecordBytes, dialect, { maxColumns: 100, firstIsData })
+      scanner.push(Buffer.from(text))
+      scanner.end()
+      return scanner
+    }
+    const whole = scanned(names.join(',') + '\n' + lines.join('\n') + '\n', false)
+    const first = scanned(names.join(',') + '\n' + lines.slice(0, cut).join('\n') + '\n', false)
+    const second = scanned(lines.slice(cut).join('\n') + '\n', true)
+    const file = { sha256: '', bytes: 0, rows: lines.length }
+    const merged = fileProfile(mergeStates(first.profileState(), second.profileState()), names, file)
+    const problem = difference(merged, fileProfile(whole.profileState(), names, file))
+    if (problem !== undefined) throw new Error(`${JSON.stringify(lines)} cut at ${cut}: ${problem}`)
+  }), { numRuns: 300 })
+  t.pass('300 merges agree')
+})
+
+t.test('past the exact bound, the distinct count is a HyperLogLog estimate within its stated error', async t => {
+  const rows = Array.from({ length: 60_000 }, (_, i) => `${i},${i % 7},v${i * 7919 % 50_000}`)
+  const found = await extractCsvMetadata(() => [Buffer.from('id,small,mixed\n' + rows.join('\n') + '\n')])
+  const [id, small, mixed] = found.profile.columns as [ColumnProfile, ColumnProfile, ColumnProfile]
+  t.same(small.distinct, { count: 7, exact: true })
+  t.equal(id.distinct.exact, false)
+  t.equal(id.distinct.standard_error, 0.0081)
+  // Four standard errors: a deterministic input, so this either always holds or never.
+  t.ok(Math.abs(id.distinct.count - 60_000) < 60_000 * 4 * 0.0081, `${id.distinct.count} estimates 60,000`)
+  t.ok(Math.abs(mixed.distinct.count - 50_000) < 50_000 * 4 * 0.0081, `${mixed.distinct.count} estimates 50,000`)
+  t.same(id.samples, ['0', '1', '2', '3', '4'])
+  t.same([id.min, id.max, id.mean], [0, 59_999, 29_999.5])
+})
