@@ -1,4 +1,4 @@
-// Production bundles hold only what they run: the server and the API function carry no emulator and no extractor.
+// Production bundles hold only what they run: no emulator or extractor in the server and the API function, no SDK in the webhook sender.
 import t from 'tap'
 import { bundleContents } from '../../scripts/build.ts'
 
@@ -21,4 +21,12 @@ t.test('the processor carries the extractor and its scanner, and no HTTP framewo
   for (const file of EXTRACTOR_FILES) t.ok(files.includes(file), file)
   t.ok(packages.includes('csv-parse'))
   for (const name of ['fastify', ...EMULATORS]) t.notOk(packages.includes(name), `no ${name}`)
+})
+
+t.test('the webhook sender sends HTTP requests and logs: no AWS SDK, no extractor, no HTTP framework', async t => {
+  const { files, packages } = await bundleContents('webhookSender')
+  t.ok(files.includes('shared/webhooks.ts'), 'the bundle was read (it holds the webhook core)')
+  t.notOk(packages.some(name => name.startsWith('@aws-sdk/') || name.startsWith('@smithy/')), 'no AWS SDK')
+  for (const name of ['fastify', 'csv-parse', ...EMULATORS]) t.notOk(packages.includes(name), `no ${name}`)
+  for (const file of EXTRACTOR_FILES) t.notOk(files.includes(file), `no ${file}`)
 })
