@@ -12,15 +12,15 @@ import { extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/c
 import type { Dialect, Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 
-type Outcome = { ok: CsvMetadata } | { code: string, line: number | undefined }
+type Outcome = { ok: CsvMetadata } | { code: string, line: number | undefined, byte: number | undefined, problems: unknown }
 
 async function outcome (run: () => Promise<CsvMetadata>): Promise<Outcome> {
   try {
     return { ok: await run() }
   } catch (err) {
-    const { code, line } = err as { code: string, line?: number }
+    const { code, line, byte, problems } = err as { code: string, line?: number, byte?: number, problems?: unknown }
     if (code === undefined) throw err
-    return { code, line }
+    return { code, line, byte, problems }
   }
 }
 
