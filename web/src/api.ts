@@ -89,18 +89,6 @@ export function downloadPath (name: string): string {
 }
 
 /**
- * Starts a download that needs the key: a link cannot carry a header, so the page asks with the key, reads where
- * the API redirected to (a presigned S3 URL, which needs no key) and goes there; the body is not read here.
- */
-export async function downloadWithKey (name: string): Promise<void> {
-  const controller = new AbortController()
-  const response = await call(downloadPath(name), { signal: controller.signal })
-  const target = response.url
-  controller.abort()
-  window.location.assign(target)
-}
-
-/**
  * @uppy/aws-s3 in Companion mode calls `fetch` with no headers of its own. This wraps `fetch` so that requests to
  * this origin's /s3/ routes carry the key too; every other request is passed through untouched.
  */

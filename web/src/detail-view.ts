@@ -1,6 +1,6 @@
 // One file's detail: its metadata, its verdict (error or warnings), its column profile with charts, and the
 // download and delete actions.
-import { ApiError, apiKey, deleteFile, downloadPath, downloadWithKey, FINAL_STATUSES, getFile, getProfile, type FileProfile, type FileRecord } from './api.ts'
+import { ApiError, apiKey, deleteFile, downloadPath, FINAL_STATUSES, getFile, getProfile, type FileProfile, type FileRecord } from './api.ts'
 import { nullShareChart, numericColumns, spreadChart, missingShare } from './charts.ts'
 import { byId, h } from './dom.ts'
 import { statusBadge } from './files-view.ts'
@@ -71,12 +71,12 @@ export class DetailView {
   #downloadControl (record: FileRecord): HTMLElement {
     if (!FINAL_STATUSES.has(record.status)) return h('span', { class: 'muted' }, 'Download once uploaded')
     if (apiKey() === undefined) return h('a', { class: 'button', href: downloadPath(record.filename), download: record.filename }, 'Download')
-    return h('button', {
-      type: 'button',
-      onclick: () => {
-        downloadWithKey(record.filename).catch((err: unknown) => window.alert(`The download could not start: ${err instanceof Error ? err.message : String(err)}`))
-      }
-    }, 'Download')
+    // A link cannot carry the key, and the bucket does not let pages read its objects: the command that can.
+    const url = new URL(downloadPath(record.filename), window.location.href).href.replaceAll("'", '%27')
+    return h('details', { class: 'download-key' },
+      h('summary', {}, 'Download (needs the key)'),
+      h('p', { class: 'muted' }, 'With an API key a link cannot carry it; download with:'),
+      h('code', {}, `curl -LOJ -H "Authorization: Bearer $API_KEY" '${url}'`))
   }
 
   async #delete (name: string): Promise<void> {
