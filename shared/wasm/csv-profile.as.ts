@@ -88,8 +88,12 @@ const O_SET_SLOTS = 124
 const O_HLL = 128
 const O_SAMPLES = 132
 
-/** Bytes the distinct counters of all columns may take together: exact sets and sketches. */
-const DISTINCT_BUDGET: i32 = 48 << 20
+/**
+ * Bytes the exact sets and the sketches of all columns may take together. Kept small enough for the caches: every
+ * field touches its column's set or sketch at random, and a wide file's tables would otherwise miss on each.
+ */
+const SET_BUDGET: i32 = 8 << 20
+const SKETCH_BUDGET: i32 = 2 << 20
 const EXACT_MAX: i32 = 10000
 const SAMPLE_MAX: i32 = 5
 
@@ -143,13 +147,12 @@ function growSamples (): void {
   sampleCapacity *= 2
 }
 
-/** Sizes the distinct counters once the number of columns is known: a share of DISTINCT_BUDGET each. */
+/** Sizes the distinct counters once the number of columns is known: a share of the budgets each. */
 export function profileColumns (count: i32): void {
   if (count > columnCapacity && count <= columnLimit) growColumns(count - 1)
-  const share = DISTINCT_BUDGET / max(count, 1)
-  hllBits = min(14, max(8, 31 - clz(share >> 1)))
-  const slots = (share - (1 << hllBits)) >> 3
-  maxSlots = min(16384, max(16, 1 << (31 - clz(max(slots, 1)))))
+  const columns = max(count, 1)
+  hllBits = min(14, max(10, 31 - clz(SKETCH_BUDGET / columns)))
+  maxSlots = min(16384, max(16, 1 << (31 - clz(max(SET_BUDGET / 8 / columns, 1)))))
   exactBound = min(EXACT_MAX, (maxSlots * 5) >> 3)
 }
 
