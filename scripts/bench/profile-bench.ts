@@ -70,8 +70,7 @@ function wideRow (i: number): string {
 }
 
 async function prepareFiles (dir: string): Promise<BenchFile[]> {
-  const progress = (what: string) => process.stderr.write(`profile bench: ${what}\n`)
-  progress('generating the files')
+  process.stderr.write('profile bench: generating the files\n')
   const generated = join(dir, 'generated.csv')
   const gen = await generateCsv(generated, 100)
   const quoted = await writeCsv(join(dir, 'quoted.csv'), '"id","customer","city","amount","day","status","comment"\n', 100e6, quotedRow)
@@ -123,6 +122,7 @@ function median (runs: Run[]): Run {
 
 /** Profiles each file with each engine and prints the table, then the ratios the issue sets as goals. */
 export async function profileBench (table: Table): Promise<void> {
+  const started = performance.now()
   const dir = mkdtempSync(join(tmpdir(), 'csv-profile-bench-'))
   try {
     const files = await prepareFiles(dir)
@@ -147,7 +147,7 @@ export async function profileBench (table: Table): Promise<void> {
     const goals: Array<Array<string | number>> = []
     let largeProfileRss: number | undefined
     for (const file of files) {
-      process.stderr.write(`profile bench: ${file.label}\n`)
+      process.stderr.write(`profile bench: ${file.label} (${((performance.now() - started) / 1000).toFixed(0)} s in)\n`)
       const repeated: Record<'raw' | 'profile', Run[]> = { raw: [], profile: [] }
       for (let i = 0; i < REPEATS; i++) {
         for (const engine of ['raw', 'profile'] as const) {
