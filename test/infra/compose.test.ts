@@ -43,6 +43,8 @@ t.test('provisioning runs once LocalStack is healthy, and the API once provision
 t.test('the containers reach LocalStack by its service name; presigned URLs point where the host reaches it', async t => {
   for (const service of [provision, api]) t.equal(service?.environment?.AWS_ENDPOINT_URL, 'http://localstack:4566')
   t.equal(api?.environment?.S3_PUBLIC_ENDPOINT, 'http://localhost:4566')
+  t.same([provision?.environment?.WEBHOOK_URLS, provision?.environment?.WEBHOOK_SECRET], ['WEBHOOK_URLS', 'WEBHOOK_SECRET'].map(name => `\${${name}:-}`),
+    'webhooks are provisioned when the shell sets them')
   t.same(api?.ports, ['127.0.0.1:3000:3000'])
 })
 
