@@ -21,6 +21,8 @@ export class DetailView {
 
   async open (name: string, focus = true): Promise<void> {
     const opening = ++this.#opening
+    // Another file's facts must not stand under this file's name while it loads.
+    if (name !== this.#name) this.#body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'))
     this.#name = name
     this.#section.hidden = false
     this.#heading.textContent = name
@@ -56,7 +58,7 @@ export class DetailView {
         h('button', { type: 'button', class: 'danger', onclick: () => this.#delete(record.filename) }, 'Delete')),
       h('dl', { class: 'facts' },
         ...fact('Status', statusBadge(record)),
-        ...fact('Size', `${bytes(record.file_size_bytes)} (${count(record.file_size_bytes)} bytes)`),
+        ...fact('Size', record.file_size_bytes < 1024 ? bytes(record.file_size_bytes) : `${bytes(record.file_size_bytes)} (${count(record.file_size_bytes)} bytes)`),
         ...fact('Uploaded', when(record.upload_timestamp)),
         ...fact('Processed', when(record.processed_at)),
         ...fact('Rows', count(record.row_count)),

@@ -112,7 +112,8 @@ export class FilesView {
     return h('tr', { 'data-file': record.filename },
       h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', onclick: () => this.#options.open(record.filename) }, record.filename)),
       h('td', {}, statusBadge(record)),
-      h('td', { class: 'num' }, bytes(record.file_size_bytes)),
+      // A multipart upload declares no size: 0 until the object arrives.
+      h('td', { class: 'num' }, record.status === 'uploading' && record.file_size_bytes === 0 ? '—' : bytes(record.file_size_bytes)),
       h('td', { class: 'num' }, count(record.row_count)),
       h('td', { class: 'num' }, count(record.column_count)),
       h('td', {}, when(record.upload_timestamp)))
