@@ -27,6 +27,7 @@ const cutInHalf = (bytes: Buffer) => bytes.subarray(0, bytes.length / 2)
 /** The corpus stack's MAX_DECOMPRESSED_BYTES, small enough for a bomb that builds in a moment. */
 const BOMB_LIMIT = 64 * 1024 * 1024
 
+const wrongWidth = (line: number, fields: number) => `Line ${line} has ${fields} fields but the header has 2 (delimiter ","). Every row needs one value per column.`
 const processed = (rows: number, columns: number, warningCodes: string[] = []) =>
   ({ status: 'processed' as const, row_count: rows, column_count: columns, warningCodes })
 const failed = (code: string, line?: number) =>
@@ -63,6 +64,18 @@ const CASES: Case[] = [
   { key: 'empty-quoted.csv', body: 'a,b\n"",""\n', expect: processed(1, 2) },
   { key: 'extra-field.csv', body: 'a,b\n1,2\n3,4,5\n6,7\n', expect: failed('extra-cell', 3) },
   { key: 'missing-field.csv', body: 'a,b,c\n1,2,3\n4,5\n', expect: failed('missing-cell', 3) },
+  // Every ragged row counted, each located by line and byte (a CRLF inside quotes is one line); the README's example.
+  {
+    key: 'ragged-rows-counted.csv',
+    body: 'id,name\r\n1,"multi\r\nline"\r\n2\r\n\r\n3,x,extra\r\n4\r\n',
+    expect: {
+      ...failed('missing-cell', 4),
+      errors: [
+        { code: 'missing-cell', count: 2, examples: [{ line: 4, byte: 26, message: wrongWidth(4, 1) }, { line: 7, byte: 42, message: wrongWidth(7, 1) }] },
+        { code: 'extra-cell', count: 1, examples: [{ line: 6, byte: 31, message: wrongWidth(6, 3) }] }
+      ]
+    }
+  },
   { key: 'ragged-after-quoted-newline.csv', body: 'a,b\n"x\ny",1\n2\n', expect: failed('missing-cell', 4) },
   { key: 'blank-lines-middle.csv', body: 'a,b\n1,2\n\n\n3,4\n', expect: processed(2, 2, ['blank-row']) },
   { key: 'blank-lines-end.csv', body: 'a,b\n1,2\n\n\n', expect: processed(1, 2, ['blank-row']) },
