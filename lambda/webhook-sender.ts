@@ -1,5 +1,6 @@
-// The webhook sender on AWS: an EventBridge rule invokes it with each verdict event; it POSTs the signed message to
-// every WEBHOOK_URLS at once and throws when one failed, so Lambda retries the event and then keeps it in the queue.
+// The webhook sender on AWS: an EventBridge rule invokes it with each verdict event, once per URL (`{url, event}`, one
+// target each, so a URL is retried alone); it POSTs the signed message and throws when that failed, so Lambda retries
+// the event and then keeps it in the queue. A bare event (a rule of the user's own) goes to every WEBHOOK_URLS.
 import Type from 'typebox'
 import { CoreSettings, readSettings } from '../shared/config.ts'
 import type { Logger } from '../shared/logger.ts'
@@ -10,19 +11,33 @@ import { createLogger } from './logger.ts'
 /** What the sender reads from its environment. */
 export const SenderSettings = Type.Object({ ...WebhookSettings.properties, logLevel: CoreSettings.properties.logLevel })
 
+/** What each of the rule's targets hands the sender: its URL and the event (an input transformer builds it). */
+interface AddressedEvent { url: string, event: unknown }
+
+function isAddressed (input: unknown): input is AddressedEvent {
+  return typeof input === 'object' && input !== null && typeof (input as { url?: unknown }).url === 'string' && 'event' in input
+}
+
 /**
- * Sends one verdict event to every URL. An event that is not a verdict is logged and dropped (retrying cannot help);
- * a URL that answered 410 Gone is logged and not retried; any other failure rejects, after every URL was tried.
+ * Sends one verdict event to its URL, or to every URL when it names none. An event that is not a verdict, or that
+ * names a URL WEBHOOK_URLS does not hold, is logged and dropped (retrying cannot help); a URL that answered 410 Gone
+ * is logged and not retried; any other failure rejects, after every URL was tried.
  */
 export function createWebhookSender (targets: WebhookTargets, log: Logger, timeoutMs = WEBHOOK_TIMEOUT_MS) {
-  return async (event: unknown): Promise<void> => {
+  return async (input: unknown): Promise<void> => {
+    const event = isAddressed(input) ? input.event : input
     const read = recordOfEvent(event)
     if ('reason' in read) {
       log.warn({ event }, `ignoring an event that is not a verdict: ${read.reason}`)
       return
     }
+    if (isAddressed(input) && !targets.urls.includes(input.url)) {
+      log.error({ url: shownUrl(input.url) }, `ignoring an event for ${shownUrl(input.url)}: not one of WEBHOOK_URLS`)
+      return
+    }
+    const urls = isAddressed(input) ? [input.url] : targets.urls
     const message = webhookMessage(read.record)
-    const results = await Promise.all(targets.urls.map(async url => ({ url: shownUrl(url), ...await sendWebhook(url, message, targets.key, timeoutMs) })))
+    const results = await Promise.all(urls.map(async url => ({ url: shownUrl(url), ...await sendWebhook(url, message, targets.key, timeoutMs) })))
     const fields = { webhookId: message.id, type: message.type, filename: read.record.filename }
     for (const result of results) {
       if (result.ok) log.info({ ...fields, url: result.url, status: result.status }, `webhook ${message.type} ${message.id} delivered to ${result.url}`)

@@ -53,6 +53,20 @@ t.test('the sender', async t => {
     t.match(lines.map(line => JSON.parse(line)).filter(line => line.level === 'error').map(line => line.msg), [/to .*\/down failed: HTTP 500/, /to .*\/gone failed: HTTP 410/, /gone failed: HTTP 410/])
   })
 
+  t.test('an event addressed to one URL (as each rule target sends it) goes to that URL only, if it is configured', async t => {
+    bodies.length = 0
+    const send = sender(['/one', '/two'])
+    await send({ url: `${base}/two`, event })
+    t.same(bodies.map(b => b.path), ['/two'])
+    await t.rejects(sender(['/one', '/down'])({ url: `${base}/down`, event }), { message: /^1 of 1 webhook deliveries of msg_\w+ failed: .*\/down: HTTP 500$/ }, 'its failure alone fails the invocation')
+    t.same(bodies.map(b => b.path), ['/two', '/down'], '/one was not sent again')
+    bodies.length = 0
+    await sender(['/one'])({ url: `${base}/two?token=x`, event })
+    t.equal(bodies.length, 0, 'a URL WEBHOOK_URLS does not hold is never called')
+    t.match(lines.at(-1), /ignoring an event for http:\/\/127\.0\.0\.1:\d+\/two: not one of WEBHOOK_URLS/)
+    t.notMatch(lines.at(-1), /token/)
+  })
+
   t.test('an event that is not a verdict is logged and dropped', async t => {
     bodies.length = 0
     await sender(['/one'])({ ...event, source: 'aws.s3' })
