@@ -5,8 +5,9 @@
 // only the header. When the scanner gives up (a ragged row, an unclosed quote, an oversized record, backslash
 // escapes), the file is read again through csv-parse, which names the error and its line. A row of the wrong width
 // does not stop csv-parse: it reads on to the end, counting every such row, and the verdict carries the count per
-// code with the first located examples (problems.ts). A differential test holds the two paths to the same row
-// counts and verdicts.
+// code with the first located examples (problems.ts). Both paths profile every column through the same WebAssembly
+// profiler (csv-profile.ts): the scanner field by field, csv-parse value by value. Differential tests hold the two
+// paths to the same row counts, verdicts and profiles.
 import { Writable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Parser, CsvError, type Options } from 'csv-parse'
@@ -39,9 +40,9 @@ export interface CsvMetadata {
 }
 
 /**
- * Reads the file once, never holding more than its first 64 KiB, one chunk and the header in memory, and returns
- * the header, the number of data rows (header excluded, blank and comment lines skipped) and any warnings.
- * `open` is called again when the first read cannot give the answer: for csv-parse to name a problem, or to read
+ * Reads the file once, never holding more than its first 64 KiB, one chunk, the header and the columns' profile
+ * state in memory, and returns the header, the number of data rows (header excluded, blank and comment lines
+ * skipped), any warnings, and the profile of every column with the SHA-256 of the object. `open` is called again when the first read cannot give the answer: for csv-parse to name a problem, or to read
  * the file as Windows-1252 when a byte that is not UTF-8 comes after the first 64 KiB.
  */
 export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
