@@ -26,7 +26,8 @@ const COPIED_MARKER = { filename: '\u0000copy-complete' }
 /**
  * Creates the table, or brings an existing one up to the current definition: each missing global secondary index
  * is added with UpdateTable (DynamoDB and LocalStack build it online; this waits until it is active). An endpoint
- * that accepts UpdateTable without adding the index (dynalite, the embedded DynamoDB) gets the table rebuilt:
+ * that cannot add an index in place (dynalite, the embedded DynamoDB: it refuses the request, or would accept it
+ * and add nothing) gets the table rebuilt:
  * every item copied to `<table>.rebuild`, the table created again with all indexes, the items copied back, the
  * copy deleted. A rebuild cut short is finished by the next run: a copy is complete once its last item, a marker,
  * is written, and only a complete copy lets the table be deleted; an incomplete one is dropped and made again.
@@ -50,12 +51,16 @@ export async function ensureTable (dynamodb: DynamoDBClient, tableName: string):
   for (const index of missing) {
     const definition = tableDefinition(tableName)
     const keys = new Set(index.KeySchema!.map(key => key.AttributeName))
-    await dynamodb.send(new UpdateTableCommand({
+    const accepted = await dynamodb.send(new UpdateTableCommand({
       TableName: tableName,
       AttributeDefinitions: definition.AttributeDefinitions!.filter(attribute => keys.has(attribute.AttributeName)),
       GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }]
-    }))
-    const added = (await describe(dynamodb, tableName))?.GlobalSecondaryIndexes?.some(existing => existing.IndexName === index.IndexName)
+    })).then(() => true, (err: unknown) => {
+      // dynalite wants a provisioned throughput even for an on-demand table (DynamoDB refuses one there).
+      if ((err as Error).name === 'ValidationException' && /provisionedThroughput/i.test((err as Error).message)) return false
+      throw err
+    })
+    const added = accepted && (await describe(dynamodb, tableName))?.GlobalSecondaryIndexes?.some(existing => existing.IndexName === index.IndexName)
     if (added !== true) {
       await copyItems(dynamodb, tableName, rebuild, true)
       await finishRebuild(dynamodb, tableName, rebuild)

@@ -48,3 +48,19 @@ export function loadEmbeddedConfig (env: NodeJS.ProcessEnv = process.env, overri
 function runsAgainstAws (endpoint: string | undefined, env: NodeJS.ProcessEnv): boolean {
   return endpoint !== undefined || env.AWS_PROFILE !== undefined || env.AWS_EXECUTION_ENV !== undefined
 }
+
+/** Hosts that mean this machine: a page served by the API on any of them has one of two origins. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::1', '::'])
+
+/**
+ * Browser origins the embedded bucket lets PUT and POST (CORS): CORS_ORIGINS when set; otherwise the API's own
+ * origins, so the page at / uploads with no setting (http://127.0.0.1:3000 and http://localhost:3000 by default).
+ * Unknown while the API's port is 0 (chosen when it listens): then none.
+ */
+export function bucketCorsOrigins (config: Pick<EmbeddedConfig, 'corsOrigins' | 'host' | 'port'>): string[] {
+  if (config.corsOrigins.length > 0) return config.corsOrigins
+  if (config.port === 0) return []
+  return LOOPBACK.has(config.host)
+    ? [`http://127.0.0.1:${config.port}`, `http://localhost:${config.port}`]
+    : [`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`]
+}

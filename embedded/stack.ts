@@ -13,14 +13,14 @@ import { recordOfEvent } from '../shared/verdict-event.ts'
 import { shownUrl } from '../shared/webhooks.ts'
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator.ts'
 import { variableName, type Credentials } from '../shared/config.ts'
-import { EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
+import { bucketCorsOrigins, EMBEDDED_CREDENTIALS, EmbeddedSettings, type EmbeddedConfig } from './config.ts'
 import { lockDataDir } from './data-lock.ts'
 import { deadLetterEvent, readDeadLetters, writeDeadLetter } from './dead-letters.ts'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './lambda-runtime.ts'
 import { WebhookDeliveries } from './webhook-deliveries.ts'
 
 export type StackConfig = Pick<EmbeddedConfig, 'awsRegion' | 'bucketName' | 'tableName' | 'embeddedPort' | 'dataDir' |
-'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'corsOrigins' | 'logLevel'> &
+'lambdaConcurrency' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'corsOrigins' | 'host' | 'port' | 'logLevel'> &
 Partial<Pick<EmbeddedConfig, 'credentials' | 'eventBusName' | 'webhooks'>>
 
 export interface EmbeddedStack {
@@ -62,7 +62,7 @@ export async function startEmbeddedStack (config: StackConfig, runtimeOptions: R
       buckets: [config.bucketName],
       region: config.awsRegion,
       credentials,
-      corsOrigins: config.corsOrigins,
+      corsOrigins: bucketCorsOrigins(config),
       // Once closing, new events are left to the next start's catch-up.
       onS3Event: event => { if (!closing) runtime?.invoke(event) },
       eventBuses: config.eventBusName === undefined ? [] : [config.eventBusName],

@@ -1,6 +1,6 @@
 // Provisions the whole pipeline on LocalStack (or any AWS API) with the SDK: idempotent, so it runs on every start.
-import { PutBucketCorsCommand, PutBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3'
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { PutBucketCorsCommand, PutBucketLifecycleConfigurationCommand, PutBucketNotificationConfigurationCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DescribeTableCommand, DescribeTimeToLiveCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam'
 import {
   AddPermissionCommand, CreateFunctionCommand, GetFunctionCommand, GetPolicyCommand, InvalidParameterValueException, PutFunctionEventInvokeConfigCommand,
@@ -11,7 +11,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ensureBucket, ensureTable } from '../aws/provision.ts'
-import { LAMBDA_TRUST_POLICY, policyDocument, processorStatements, PROCESSOR } from './pipeline.ts'
+import { LAMBDA_TRUST_POLICY, policyDocument, processorStatements, PROCESSOR, TTL_ATTRIBUTE } from './pipeline.ts'
 
 export interface PipelineClients {
   s3: S3Client
@@ -51,6 +51,7 @@ export async function provisionPipeline (clients: PipelineClients, spec: Pipelin
   if (spec.corsOrigins !== undefined && spec.corsOrigins.length > 0) await allowBrowserUploads(clients.s3, spec.bucketName, spec.corsOrigins)
   log(`bucket s3://${spec.bucketName}`)
   await ensureTable(clients.dynamodb, spec.tableName)
+  await expireAbandonedUploads(clients, spec.bucketName, spec.tableName)
   const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: spec.tableName }))
   const tableArn = required(Table?.TableArn, 'table ARN')
   log(`table ${tableArn}`)
@@ -91,8 +92,19 @@ export async function provisionPipeline (clients: PipelineClients, spec: Pipelin
 async function allowBrowserUploads (s3: S3Client, bucket: string, origins: string[]): Promise<void> {
   await s3.send(new PutBucketCorsCommand({
     Bucket: bucket,
-    CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: origins, AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3600 }] }
+    CORSConfiguration: { CORSRules: [{ AllowedMethods: ['PUT', 'POST'], AllowedOrigins: origins, AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3600 }] }
   }))
+}
+
+/** As on AWS: multipart uploads never completed go after a day, and DynamoDB expires `uploading` records nobody sent. */
+async function expireAbandonedUploads (clients: Pick<PipelineClients, 's3' | 'dynamodb'>, bucket: string, tableName: string): Promise<void> {
+  await clients.s3.send(new PutBucketLifecycleConfigurationCommand({
+    Bucket: bucket,
+    LifecycleConfiguration: { Rules: [{ ID: 'abort-abandoned-multipart-uploads', Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }] }
+  }))
+  const { TimeToLiveDescription } = await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }))
+  if (TimeToLiveDescription?.AttributeName === TTL_ATTRIBUTE && TimeToLiveDescription.TimeToLiveStatus !== 'DISABLED') return
+  await clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }))
 }
 
 export async function ensureQueue (sqs: SQSClient, queueName: string, retentionSeconds: number = PROCESSOR.failureRetentionSeconds): Promise<{ queueUrl: string, queueArn: string }> {

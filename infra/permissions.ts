@@ -1,5 +1,5 @@
 // The IAM statements of the processor and of the API: one source for LocalStack provisioning and the CDK stack.
-import { LISTING_INDEX } from '../aws/metadata-table.ts'
+import { FEED_INDEX, LISTING_INDEX } from '../aws/metadata-table.ts'
 import { RECORD_OBJECT_PREFIX } from '../shared/file-record.ts'
 
 export interface PolicyStatement {
@@ -53,10 +53,16 @@ export function webhookSenderStatements ({ logGroupArn, queueArn }: { logGroupAr
  */
 export function apiStatements ({ bucketArn, tableArn, logGroupArn }: ResourceArns): PolicyStatement[] {
   return [
+    // PutObject also covers the multipart upload's create, parts and complete.
     { Sid: 'SignUploadUrls', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/*`] },
+    { Sid: 'ManageMultipartUploads', Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: [`${bucketArn}/*`] },
     { Sid: 'CheckBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] },
-    { Sid: 'ReadMetadata', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], Resource: [tableArn, `${tableArn}/index/${LISTING_INDEX}`] },
-    { Sid: 'ReadLargeRecords', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/${RECORD_OBJECT_PREFIX}*`] },
+    { Sid: 'ReadMetadata', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'], Resource: [tableArn, `${tableArn}/index/${LISTING_INDEX}`, `${tableArn}/index/${FEED_INDEX}`] },
+    // An `uploading` record (UpdateItem, conditional), and the tombstone of one whose upload never came (PutItem, conditional).
+    { Sid: 'RecordUploads', Effect: 'Allow', Action: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], Resource: [tableArn] },
+    // Downloads (a presigned GET carries its signer's permissions), HEAD before deleting, the records under .metadata/.
+    { Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/*`] },
+    { Sid: 'DeleteFiles', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [`${bucketArn}/*`] },
     ...logStatements(logGroupArn)
   ]
 }

@@ -3,7 +3,7 @@
 import type { Config } from '../shared/config.ts'
 import { VERDICT_EVENT_SOURCE, VerdictDetailType } from '../shared/verdict-event.ts'
 
-export { tableDefinition, LISTING_INDEX } from '../aws/metadata-table.ts'
+export { tableDefinition, LISTING_INDEX, FEED_INDEX, TTL_ATTRIBUTE } from '../aws/metadata-table.ts'
 export { apiStatements, processorStatements, webhookSenderStatements, policyDocument, LAMBDA_TRUST_POLICY, type PolicyStatement } from './permissions.ts'
 
 /** Every Lambda bundle of `npm run build` is an `index.mjs` exporting `handler`. */
@@ -46,8 +46,11 @@ export const WEBHOOK_SENDER = {
 /** The events the webhook rule matches: every verdict the processor publishes. */
 export const VERDICT_EVENT_PATTERN = { source: [VERDICT_EVENT_SOURCE], detailType: Object.values(VerdictDetailType) }
 
-/** The API as a function (AWS only; elsewhere it is a server). */
-export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 15 } as const
+/**
+ * The API as a function (AWS only; elsewhere it is a server). Its timeout leaves room for the longest answers:
+ * `?wait=30`, and an event stream, which a function URL buffers whole, so api/lambda.ts ends each after 25 s.
+ */
+export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 40 } as const
 
 /** What the processor reads from its environment, as a function of the configuration it is deployed with. */
 export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'logLevel'> & Partial<Pick<Config, 'eventBusName'>>): Record<string, string> {

@@ -2,7 +2,7 @@
 // function URL; verdicts on EventBridge, and with WEBHOOK_URLS a rule and the function that sends the webhooks.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib'
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb'
-import { EventBus, Rule, type IEventBus } from 'aws-cdk-lib/aws-events'
+import { EventBus, EventField, Rule, RuleTargetInput, type IEventBus } from 'aws-cdk-lib/aws-events'
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets'
 import { PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam'
 import { CfnEventInvokeConfig, Code, Function as LambdaFunction, FunctionUrlAuthType, Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda'
@@ -13,8 +13,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { DEFAULT_LIMITS, type ExtractLimits } from '../shared/limits.ts'
 import {
-  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, VERDICT_EVENT_PATTERN,
-  WEBHOOK_SENDER, webhookSenderStatements, type PolicyStatement
+  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, TTL_ATTRIBUTE,
+  VERDICT_EVENT_PATTERN, WEBHOOK_SENDER, webhookSenderStatements, type PolicyStatement
 } from './pipeline.ts'
 
 export interface CsvMetadataStackProps extends StackProps {
@@ -46,7 +46,11 @@ export class CsvMetadataStack extends Stack {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      cors: [{ allowedMethods: [HttpMethods.PUT], allowedOrigins: corsOrigins, allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3600 }],
+      // A page PUTs files and parts through presigned URLs and reads each part's ETag. The default, any origin,
+      // includes the API's own (the page at /); a CORS_ORIGINS list must name the ApiUrl's origin for that page.
+      cors: [{ allowedMethods: [HttpMethods.PUT, HttpMethods.POST], allowedOrigins: corsOrigins, allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3600 }],
+      // Multipart uploads never completed (a closed tab) are removed, parts and all, a day after they began.
+      lifecycleRules: [{ id: 'abort-abandoned-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN
     })
     const table = metadataTable(this)
@@ -97,8 +101,9 @@ export class CsvMetadataStack extends Stack {
   }
 
   /**
-   * A rule on the bus hands every verdict to the sender. EventBridge retries the hand-over (185 times over 24 h);
-   * Lambda retries a failed send twice; what still fails is kept in the WebhookFailures queue and logged.
+   * A rule on the bus hands every verdict to the sender, once per URL (one target each, addressed `{url, event}`), so
+   * a URL that failed is retried alone. EventBridge retries the hand-over (185 times over 24 h); Lambda retries a
+   * failed send twice; what still fails is kept in the WebhookFailures queue, with its URL, and logged.
    */
   #webhooks (bus: IEventBus, webhooks: NonNullable<CsvMetadataStackProps['webhooks']>): void {
     const failures = new Queue(this, 'WebhookFailures', {
@@ -119,16 +124,20 @@ export class CsvMetadataStack extends Stack {
       maximumEventAgeInSeconds: WEBHOOK_SENDER.maxEventAgeSeconds,
       destinationConfig: { onFailure: { destination: failures.queueArn } }
     })
-    new Rule(this, 'VerdictsToWebhooks', {
-      eventBus: bus,
-      description: 'Every verdict of the CSV metadata service to the webhook sender',
-      eventPattern: VERDICT_EVENT_PATTERN,
-      targets: [new LambdaTarget(sender, {
-        retryAttempts: WEBHOOK_SENDER.ruleRetryAttempts,
-        maxEventAge: Duration.seconds(WEBHOOK_SENDER.ruleMaxEventAgeSeconds),
-        deadLetterQueue: failures
-      })]
-    })
+    // A rule takes at most 5 targets: one rule per 5 URLs.
+    for (let first = 0; first < webhooks.urls.length; first += MAX_TARGETS_PER_RULE) {
+      new Rule(this, first === 0 ? 'VerdictsToWebhooks' : `VerdictsToWebhooks${first / MAX_TARGETS_PER_RULE + 1}`, {
+        eventBus: bus,
+        description: 'Every verdict of the CSV metadata service to the webhook sender, once per URL',
+        eventPattern: VERDICT_EVENT_PATTERN,
+        targets: webhooks.urls.slice(first, first + MAX_TARGETS_PER_RULE).map(url => new LambdaTarget(sender, {
+          event: RuleTargetInput.fromObject({ url, event: EventField.fromPath('$') }),
+          retryAttempts: WEBHOOK_SENDER.ruleRetryAttempts,
+          maxEventAge: Duration.seconds(WEBHOOK_SENDER.ruleMaxEventAgeSeconds),
+          deadLetterQueue: failures
+        }))
+      })
+    }
     new CfnOutput(this, 'WebhookFailureQueueUrl', { value: failures.queueUrl, description: 'Verdict events whose webhooks could not be delivered' })
   }
 
@@ -158,6 +167,9 @@ export class CsvMetadataStack extends Stack {
   }
 }
 
+/** EventBridge's limit of targets on one rule. */
+const MAX_TARGETS_PER_RULE = 5
+
 interface FunctionSpec {
   functionName?: string
   runtime: string
@@ -177,7 +189,7 @@ function limitsOf (props: CsvMetadataStackProps): ExtractLimits {
   }
 }
 
-/** The table as the embedded stack and LocalStack create it (tableDefinition), plus point-in-time recovery. */
+/** The table as the embedded stack and LocalStack create it (tableDefinition), plus point-in-time recovery and TTL. */
 function metadataTable (scope: Construct): CfnTable {
   const definition = tableDefinition('unused')
   const table = new CfnTable(scope, 'Metadata', {
@@ -190,6 +202,8 @@ function metadataTable (scope: Construct): CfnTable {
       projection: { projectionType: index.Projection!.ProjectionType! }
     })),
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    // DynamoDB removes an `uploading` record whose upload never came (it carries the expiry, in epoch seconds).
+    timeToLiveSpecification: { attributeName: TTL_ATTRIBUTE, enabled: true },
     sseSpecification: { sseEnabled: true }
   })
   table.applyRemovalPolicy(RemovalPolicy.RETAIN)

@@ -8,7 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { loadEmbeddedConfig, type EmbeddedConfig } from '../embedded/config.ts'
+import { bucketCorsOrigins, loadEmbeddedConfig, type EmbeddedConfig } from '../embedded/config.ts'
 import { clientSettings, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
 import { provisionPipeline, type ProvisionedPipeline } from '../infra/localstack.ts'
 import { provisionWebhooks } from '../infra/localstack-webhooks.ts'
@@ -44,7 +44,8 @@ export async function provision (config: EmbeddedConfig, zipPath: string, log: (
     zip,
     environment: processorEnvironment(config),
     eventBusName: config.eventBusName,
-    corsOrigins: config.corsOrigins,
+    // CORS_ORIGINS, else the API's own origins (http://127.0.0.1:3000 and http://localhost:3000, compose's), for the page at /.
+    corsOrigins: bucketCorsOrigins(config),
     log
   })
   if (webhooks !== undefined) {

@@ -42,12 +42,13 @@ function roleStatements (prefix: string): Statement[] {
 const ref = (prefix: string) => resources('AWS::S3::Bucket').concat(resources('AWS::DynamoDB::Table'), resources('AWS::SQS::Queue'))
   .find(([id]) => id.startsWith(prefix))![0]
 
-t.test('bucket: public access blocked, encrypted, TLS only, CORS for browser PUTs, kept on destroy', async t => {
+t.test('bucket: public access blocked, encrypted, TLS only, CORS for browser PUTs, abandoned multipart uploads removed, kept on destroy', async t => {
   template.hasResource('AWS::S3::Bucket', {
     Properties: {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], ExposedHeaders: ['ETag'] }] }
+      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT', 'POST'], AllowedOrigins: ['*'], ExposedHeaders: ['ETag'] }] },
+      LifecycleConfiguration: { Rules: [{ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }] }
     },
     DeletionPolicy: 'Retain'
   })
@@ -59,7 +60,7 @@ t.test('bucket: public access blocked, encrypted, TLS only, CORS for browser PUT
   custom.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CORS_ORIGINS: 'https://app.example.com' }) } })
 })
 
-t.test('table: the same keys and index as everywhere else, on demand, point-in-time recovery, kept on destroy', async t => {
+t.test('table: the same keys and indexes as everywhere else, on demand, point-in-time recovery, TTL, kept on destroy', async t => {
   const definition = tableDefinition('unused')
   template.hasResource('AWS::DynamoDB::Table', {
     Properties: {
@@ -70,8 +71,13 @@ t.test('table: the same keys and index as everywhere else, on demand, point-in-t
         IndexName: 'by-upload-time',
         KeySchema: [{ AttributeName: 'listing', KeyType: 'HASH' }, { AttributeName: 'upload_timestamp', KeyType: 'RANGE' }],
         Projection: { ProjectionType: 'ALL' }
+      }, {
+        IndexName: 'by-update-time',
+        KeySchema: [{ AttributeName: 'feed', KeyType: 'HASH' }, { AttributeName: 'updated_at', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' }
       }],
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expires_at_epoch', Enabled: true }
     },
     DeletionPolicy: 'Retain'
   })
@@ -131,13 +137,21 @@ t.test('the processor may read objects, write items, send failures and log: noth
   t.equal(role.Properties.ManagedPolicyArns, undefined, 'no managed policy: AWSLambdaBasicExecutionRole would log to any group')
 })
 
-t.test('the API may sign uploads, read the table and the records too large for it: nothing else', async t => {
+t.test('the API may sign uploads and downloads, manage multipart uploads, delete files, read the table and record uploads: nothing else', async t => {
   const statements = roleStatements('Api')
-  t.same(statements.flatMap(actions).sort(),
-    ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'])
-  t.notOk(statements.flatMap(actions).includes('dynamodb:PutItem'), 'it never writes metadata')
+  t.same(statements.flatMap(actions).sort(), [
+    'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents',
+    's3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:ListMultipartUploadParts', 's3:PutObject'
+  ])
   const bySid = Object.fromEntries(statements.map(s => [s.Sid, s.Resource]))
-  t.same(bySid.ReadLargeRecords, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/.metadata/*']] }, 'it reads records too large for the table, never uploads')
+  const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/*']] }
+  for (const sid of ['SignUploadUrls', 'ManageMultipartUploads', 'ReadObjects', 'DeleteFiles']) t.same(bySid[sid], objects, `${sid}: the bucket's objects`)
+  t.same(bySid.RecordUploads, { 'Fn::GetAtt': ['Metadata', 'Arn'] }, 'uploading records and their tombstones, in the table only')
+  t.same(bySid.ReadMetadata, [
+    { 'Fn::GetAtt': ['Metadata', 'Arn'] },
+    { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Metadata', 'Arn'] }, '/index/by-upload-time']] },
+    { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Metadata', 'Arn'] }, '/index/by-update-time']] }
+  ])
 })
 
 t.test('no policy allows a wildcard action or any action on every resource (Deny-insecure-transport excepted)', async t => {
@@ -183,24 +197,31 @@ t.test('the CDK app behind npm run deploy takes API_KEY and CORS_ORIGINS from th
 t.test('verdicts on EventBridge; with WEBHOOK_URLS a rule hands them to the sender, with retries and a failure queue', async t => {
   t.equal(Object.keys(template.findResources('AWS::Events::Rule')).length, 0, 'no webhook resources without WEBHOOK_URLS')
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
-  const hooks = synth({ eventBusName: 'verdicts', webhooks: { senderDir: webhookSenderDir, urls: ['https://hooks.example/in'], secret } })
+  const urls = ['https://hooks.example/in', 'https://b.example/h', 'https://c.example/h', 'https://d.example/h', 'https://e.example/h', 'https://f.example/h']
+  const hooks = synth({ eventBusName: 'verdicts', webhooks: { senderDir: webhookSenderDir, urls, secret } })
   hooks.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'FileProcessorLambda', Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: 'verdicts' }) } })
   hooks.hasResourceProperties('AWS::Lambda::Function', {
     FunctionName: 'WebhookSenderLambda',
     Runtime: 'nodejs22.x',
     Timeout: 30,
-    Environment: { Variables: { WEBHOOK_URLS: 'https://hooks.example/in', WEBHOOK_SECRET: secret, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' } }
+    Environment: { Variables: { WEBHOOK_URLS: urls.join(','), WEBHOOK_SECRET: secret, LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps' } }
   })
   const queue = Object.keys(hooks.findResources('AWS::SQS::Queue')).find(id => id.startsWith('WebhookFailures'))!
-  hooks.hasResourceProperties('AWS::Events::Rule', {
-    EventBusName: 'verdicts',
-    EventPattern: { source: ['csv-metadata'], 'detail-type': ['File processed', 'File failed'] },
-    Targets: [{
-      Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebhookSender'), 'Arn'] },
+  const rules = Object.values(hooks.findResources('AWS::Events::Rule')) as Array<{ Properties: Record<string, any> }>
+  t.same(rules.map(rule => rule.Properties.Targets.length), [5, 1], 'one target per URL, at most 5 per rule')
+  for (const rule of rules) {
+    t.match(rule.Properties, { EventBusName: 'verdicts', EventPattern: { source: ['csv-metadata'], 'detail-type': ['File processed', 'File failed'] } })
+  }
+  const targets = rules.flatMap(rule => rule.Properties.Targets)
+  t.same(targets.map(target => JSON.parse(target.InputTransformer.InputTemplate.replace('<f1>', 'null')).url), urls, 'each target addresses one URL')
+  for (const target of targets) {
+    t.match(target, {
+      Arn: { 'Fn::GetAtt': [/^WebhookSender/, 'Arn'] },
+      InputTransformer: { InputPathsMap: { f1: '$' } },
       RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } }
-    }]
-  })
+    })
+  }
   hooks.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
     FunctionName: { Ref: Match.stringLikeRegexp('^WebhookSender') },
     MaximumRetryAttempts: 2,

@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { GetBucketNotificationConfigurationCommand, GetBucketCorsCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
+import { GetBucketNotificationConfigurationCommand, GetBucketCorsCommand, GetBucketLifecycleConfigurationCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
+import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam'
 import { GetFunctionCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge'
-import { clientSettings, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { clientSettings, createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { MetadataTable, tableDefinition } from '../../aws/metadata-table.ts'
+import { ensureTable } from '../../aws/provision.ts'
 import { loadEmbeddedConfig } from '../../embedded/config.ts'
 import { buildProcessor, buildWebhookSender } from '../../scripts/build.ts'
 import { MOTO_CREDENTIALS, motoMissing, startMoto } from '../helpers/moto.ts'
@@ -47,12 +49,33 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
   const s3 = createS3Client(config)
   const lambda = new LambdaClient(clientSettings(config))
 
-  t.test('bucket with browser-upload CORS, and table with its listing index', async t => {
+  t.test('bucket with browser-upload CORS and abandoned multipart uploads expiring, table with its indexes and TTL', async t => {
     t.equal((await s3.send(new HeadBucketCommand({ Bucket: 'test-bucket' }))).$metadata.httpStatusCode, 200)
     const { CORSRules } = await s3.send(new GetBucketCorsCommand({ Bucket: 'test-bucket' }))
-    t.match(CORSRules, [{ AllowedMethods: ['PUT'], AllowedOrigins: ['https://app.example.com'] }])
-    const { Table } = await createDynamoDBClient(config).send(new DescribeTableCommand({ TableName: 'MetadataTable' }))
-    t.match(Table, { TableStatus: 'ACTIVE', KeySchema: [{ AttributeName: 'filename', KeyType: 'HASH' }], GlobalSecondaryIndexes: [{ IndexName: 'by-upload-time' }] })
+    t.match(CORSRules, [{ AllowedMethods: ['PUT', 'POST'], AllowedOrigins: ['https://app.example.com'], ExposeHeaders: ['ETag'] }])
+    const { Rules } = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'test-bucket' }))
+    t.match(Rules, [{ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }])
+    const dynamodb = createDynamoDBClient(config)
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: 'MetadataTable' }))
+    t.match(Table, { TableStatus: 'ACTIVE', KeySchema: [{ AttributeName: 'filename', KeyType: 'HASH' }] })
+    t.same(Table?.GlobalSecondaryIndexes?.map(index => index.IndexName).sort(), ['by-update-time', 'by-upload-time'])
+    const { TimeToLiveDescription } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: 'MetadataTable' }))
+    t.match(TimeToLiveDescription, { AttributeName: 'expires_at_epoch', TimeToLiveStatus: 'ENABLED' })
+  })
+
+  t.test('a table made before the change feed gets its index added in place (UpdateTable), items kept', async t => {
+    const dynamodb = createDynamoDBClient(config)
+    const old = tableDefinition('OlderTable')
+    await dynamodb.send(new CreateTableCommand({
+      ...old,
+      AttributeDefinitions: old.AttributeDefinitions!.filter(a => !['feed', 'updated_at'].includes(a.AttributeName!)),
+      GlobalSecondaryIndexes: old.GlobalSecondaryIndexes!.filter(index => index.IndexName === 'by-upload-time')
+    }))
+    await new MetadataTable(createDocumentClient(config), 'OlderTable').put({ filename: 'kept.csv', upload_timestamp: '2026-11-24T10:00:00.000Z', file_size_bytes: 1, etag: 'e', status: 'processed' })
+    await ensureTable(dynamodb, 'OlderTable')
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: 'OlderTable' }))
+    t.same(Table?.GlobalSecondaryIndexes?.map(index => index.IndexName).sort(), ['by-update-time', 'by-upload-time'])
+    t.match(await new MetadataTable(createDocumentClient(config), 'OlderTable').get('kept.csv'), { status: 'processed' })
   })
 
   t.test('the function: runtime, handler, code, settings, role', async t => {
