@@ -146,6 +146,8 @@ async function parseAll (source: ByteSource, limits: ExtractLimits, windows1252A
         // The file fails: this row is counted as a problem, not as data.
         return null
       }
+      // Once the file is sure to fail, rows are only checked for width: no count or profile will be reported.
+      if (problems.size > 0) return null
       rowCount++
       record.forEach((value, column) => profiler.add(column, value))
       return null
