@@ -7,7 +7,7 @@ export const MAX_EXAMPLES = 5
 
 export const LineNumber = Type.Integer({
   minimum: 1,
-  description: 'Line of the file (1-based) where the problem is: for a row, the line on which it ends (a quoted field can span lines).'
+  description: 'Line of the file (1-based) where the problem is: for a row, the line on which it starts (a quoted field can span lines). CRLF, LF and CR each end one line.'
 })
 
 export const ByteOffset = Type.Integer({
