@@ -6,7 +6,7 @@ import type { ColumnProfile, FileProfile } from '../../shared/column-profile.ts'
 export type FileRecord = Omit<FileMetadata, 'status'> & { status: FileMetadata['status'] | 'uploading', updated_at?: string }
 export type { ColumnProfile, FileProfile }
 
-export interface FilePage { items: FileRecord[], nextCursor: string | null }
+interface FilePage { items: FileRecord[], nextCursor: string | null }
 
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['processed', 'failed'])
 
@@ -31,7 +31,7 @@ export function setApiKey (key: string | undefined): void {
 }
 
 /** Headers every API request carries: the key, when one was entered. */
-export function authHeaders (): Record<string, string> {
+function authHeaders (): Record<string, string> {
   const key = apiKey()
   return key === undefined ? {} : { authorization: `Bearer ${key}` }
 }
@@ -54,7 +54,7 @@ async function problemOf (response: Response): Promise<ApiError> {
 
 const named = (name: string) => `/files/${encodeURIComponent(name)}`
 
-export interface ListFilter { status?: string, prefix?: string, cursor?: string | undefined, limit?: number }
+interface ListFilter { status?: string, prefix?: string, cursor?: string | undefined, limit?: number }
 
 export async function listFiles ({ status, prefix, cursor, limit = 20 }: ListFilter): Promise<FilePage> {
   const query = new URLSearchParams({ limit: String(limit) })

@@ -2,9 +2,9 @@
 // which EventSource cannot send, or a stream that fails), long polls of GET /files/{name}?wait= per watched file.
 import { ApiError, apiKey, FINAL_STATUSES, getFile, type FileRecord } from './api.ts'
 
-export type FeedMode = 'live' | 'polling'
+type FeedMode = 'live' | 'polling'
 
-export interface FeedHandlers {
+interface FeedHandlers {
   file: (record: FileRecord) => void
   deleted: (name: string) => void
   mode: (mode: FeedMode) => void

@@ -5,7 +5,7 @@ import { bytes, count, when } from './format.ts'
 
 const PAGE_SIZE = 20
 
-export interface FilesViewOptions {
+interface FilesViewOptions {
   open: (name: string) => void
   /** Called when the API answers 401: the page then asks for a key. */
   unauthorized: () => void

@@ -25,7 +25,7 @@ export class SessionView {
     const entry = this.#entry(name)
     entry.final = false
     entry.note.textContent = bytes(size)
-    this.#setStatus(entry, 'uploading', 'waiting')
+    this.#setStatus(entry, 'uploading')
   }
 
   progress (name: string, sent: number, total: number): void {
@@ -40,7 +40,7 @@ export class SessionView {
     const entry = this.#entry(name)
     entry.progress.value = entry.progress.max
     entry.progress.hidden = true
-    if (entry.status.textContent === 'uploading') this.#setStatus(entry, 'processing', 'processing')
+    if (entry.status.textContent === 'uploading') this.#setStatus(entry, 'processing')
   }
 
   failed (name: string, message: string): void {
@@ -61,19 +61,19 @@ export class SessionView {
     entry.note.textContent = record.status === 'processed'
       ? `${bytes(record.file_size_bytes)} · ${record.row_count ?? 0} rows · ${record.column_count ?? 0} columns`
       : record.error?.message ?? bytes(record.file_size_bytes)
-    this.#setStatus(entry, record.status, record.status)
+    this.#setStatus(entry, record.status)
   }
 
   deleted (name: string): void {
     const entry = this.#entries.get(name)
     if (entry === undefined) return
     entry.final = true
-    this.#setStatus(entry, 'deleted', 'deleted')
+    this.#setStatus(entry, 'deleted')
   }
 
-  #setStatus (entry: Entry, status: string, label: string): void {
+  #setStatus (entry: Entry, status: string, label = status): void {
     entry.status.className = `badge badge-${status}`
-    entry.status.textContent = label === 'waiting' ? 'uploading' : label
+    entry.status.textContent = label
   }
 
   #entry (name: string): Entry {

@@ -10,9 +10,9 @@ import { filenameProblem } from '../../shared/filename.ts'
 import { SignedPut } from './signed-put.ts'
 
 /** Uppy's own threshold: files of 100 MiB or more go in parts (5 MiB or more each, at most 10,000 parts). */
-export const MULTIPART_FROM_BYTES = 100 * 1024 * 1024
+const MULTIPART_FROM_BYTES = 100 * 1024 * 1024
 
-export interface UploadEvents {
+interface UploadEvents {
   added: (name: string, size: number) => void
   progress: (name: string, sent: number, total: number) => void
   uploaded: (name: string) => void
