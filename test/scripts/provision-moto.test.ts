@@ -150,14 +150,14 @@ t.test('provisioning with WEBHOOK_URLS against moto: the sender, its retries and
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: 'us-east-1',
-    WEBHOOK_URLS: 'http://host.docker.internal:8080/hooks',
+    WEBHOOK_URLS: 'http://host.docker.internal:8080/hooks,https://b.example/in',
     WEBHOOK_SECRET: secret
   }
-  const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '--zip', processorZip], { cwd: ROOT, env })
+  const run = (urls = env.WEBHOOK_URLS) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '--zip', processorZip], { cwd: ROOT, env: { ...env, WEBHOOK_URLS: urls } })
   const first = await run()
-  t.match(first.stdout, /ok {2}function arn:aws:lambda:us-east-1:\d+:function:WebhookSenderLambda \(webhooks to 1 URL\(s\); 2 retries, then arn:aws:sqs:us-east-1:\d+:WebhookSenderLambda-failures\)/)
-  t.match(first.stdout, /ok {2}rule arn:aws:events:us-east-1:\d+:rule\/csv-metadata-verdicts-to-webhooks: verdicts -> WebhookSenderLambda/)
-  t.match((await run()).stdout, /provisioned/, 'a second run succeeds')
+  t.match(first.stdout, /ok {2}function arn:aws:lambda:us-east-1:\d+:function:WebhookSenderLambda \(webhooks to 2 URL\(s\); 2 retries, then arn:aws:sqs:us-east-1:\d+:WebhookSenderLambda-failures\)/)
+  t.match(first.stdout, /ok {2}rule arn:aws:events:us-east-1:\d+:rule\/csv-metadata-verdicts-to-webhooks: verdicts -> WebhookSenderLambda, once per URL/)
+  t.match((await run('http://host.docker.internal:8080/hooks')).stdout, /provisioned/, 'a second run, with one URL fewer, succeeds')
 
   const config = { ...loadEmbeddedConfig(env), credentials: MOTO_CREDENTIALS }
   const lambda = new LambdaClient(clientSettings(config))
@@ -169,7 +169,14 @@ t.test('provisioning with WEBHOOK_URLS against moto: the sender, its retries and
   const rule = await events.send(new DescribeRuleCommand({ Name: 'csv-metadata-verdicts-to-webhooks' }))
   t.same(JSON.parse(rule.EventPattern!), { source: ['csv-metadata'], 'detail-type': ['File processed', 'File failed'] })
   const { Targets } = await events.send(new ListTargetsByRuleCommand({ Rule: 'csv-metadata-verdicts-to-webhooks' }))
-  t.match(Targets, [{ Arn: /:function:WebhookSenderLambda$/, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 }, DeadLetterConfig: { Arn: /:WebhookSenderLambda-failures$/ } }])
+  t.equal(Targets?.length, 1, 'the target of the URL no longer set was removed')
+  t.match(Targets, [{
+    Id: 'webhook-1',
+    Arn: /:function:WebhookSenderLambda$/,
+    InputTransformer: { InputPathsMap: { event: '$' }, InputTemplate: '{"url":"http://host.docker.internal:8080/hooks","event":<event>}' },
+    RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+    DeadLetterConfig: { Arn: /:WebhookSenderLambda-failures$/ }
+  }])
   const { Policy } = await lambda.send(new GetPolicyCommand({ FunctionName: 'WebhookSenderLambda' }))
   t.match(JSON.parse(Policy ?? '{}').Statement, [{ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnLike: { 'AWS:SourceArn': rule.Arn } } }])
 })
