@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http'
 import Type from 'typebox'
 import { MAX_FILENAME_LENGTH } from '../shared/filename.ts'
 import { Status } from '../shared/file-record.ts'
+import { fileNotFound } from './file-lookup.ts'
 
 export const FileMetadataRef = Type.Ref('FileMetadata')
 
@@ -47,7 +48,7 @@ export const COMMON_PROBLEMS = {
 export const FILE_NOT_FOUND = problem('No file of that name (file-not-found), or its upload URL expired before the file arrived (upload-expired).', {
   status: 404,
   code: 'file-not-found',
-  detail: 'No file "missing.csv": nothing was uploaded under that name, or it was deleted. Upload it with POST /uploads (or from the page at /); list files with GET /files.'
+  detail: fileNotFound('missing.csv').message
 })
 
 export const UploadRequest = Type.Object({

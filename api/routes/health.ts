@@ -19,7 +19,12 @@ const health: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }
       tags: ['health'],
       summary: 'Readiness: the bucket and the table can be reached',
       description: `One check runs at a time, and its answer is reused for ${READY_CACHE_MS / 1000} s.`,
-      response: { 200: Ready, 503: problem('The bucket or the table cannot be reached; `checks` says which (not-ready).') }
+      response: {
+        200: Ready,
+        503: problem('The bucket or the table cannot be reached; `checks` says which (not-ready).', {
+          status: 503, code: 'not-ready', detail: 'A dependency cannot be reached; see checks.', instance: '/ready'
+        })
+      }
     }
   }, async () => {
     const checks = await checkReady()

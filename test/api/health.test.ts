@@ -4,6 +4,7 @@ import { buildApp } from '../../api/app.ts'
 import { READY_CACHE_MS } from '../../api/routes/health.ts'
 import { freePort, startEmulator, testConfig, waitFor } from '../helpers/stack.ts'
 import { dataDirectory } from '../helpers/data-dir.ts'
+import { failingServices } from '../helpers/services.ts'
 
 t.test('with the emulators up: healthy and ready', async t => {
   const { config } = await startEmulator(t)
@@ -46,6 +47,7 @@ t.test('a missing table is reported by name', async t => {
 t.test('an unexpected error is a 500 that hides internals', async t => {
   const config = testConfig()
   const failing = {
+    ...failingServices(() => new Error('unused')),
     presignUpload: async () => { throw new Error('secret internal detail') },
     getFile: async () => undefined,
     listFiles: async () => ({ items: [], nextCursor: null }),

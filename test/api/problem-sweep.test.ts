@@ -5,6 +5,7 @@ import { once } from 'node:events'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildApp } from '../../api/app.ts'
 import { freePort, startEmulator, testConfig } from '../helpers/stack.ts'
+import { failingServices } from '../helpers/services.ts'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
 
@@ -28,6 +29,7 @@ t.test('every error answer is problem details', async t => {
     broken: await buildApp({
       config,
       services: {
+        ...failingServices(() => new TypeError('a bug')),
         presignUpload: async () => { throw new TypeError('a bug') },
         getFile: async () => { throw new TypeError('a bug') },
         listFiles: async () => { throw new TypeError('a bug') },
@@ -43,6 +45,7 @@ t.test('every error answer is problem details', async t => {
     ['up', { method: 'DELETE', url: '/files/a.csv' }, 404, 'not-found'],
     ['up', { method: 'PUT', url: '/uploads' }, 404, 'not-found'],
     ['up', { url: '/files/missing.csv' }, 404, 'file-not-found'],
+    ['up', { url: '/files/missing.csv/profile' }, 404, 'file-not-found'],
     ['up', { url: '/files/%ZZ' }, 400, 'invalid-url'],
     ['up', { url: `/files/${'n'.repeat(3073)}` }, 414, 'uri-too-long'],
     ['up', { url: '/files?limit=0' }, 400, 'invalid-request'],
@@ -60,6 +63,9 @@ t.test('every error answer is problem details', async t => {
     ['keyed', { url: '/files/a.csv', headers: { authorization: 'Bearer wrong' } }, 401, 'unauthorized'],
     ['down', { url: '/files' }, 503, 'service-unavailable'],
     ['down', { url: '/files/a.csv' }, 503, 'service-unavailable'],
+    ['down', { url: '/files/a.csv/profile' }, 503, 'service-unavailable'],
+    ['keyed', { url: '/files/a.csv/profile' }, 401, 'unauthorized'],
+    ['broken', { url: '/files/a.csv/profile' }, 500, 'internal-error'],
     ['down', { url: '/ready' }, 503, 'not-ready'],
     ['broken', { url: '/files' }, 500, 'internal-error'],
     ['broken', { url: '/ready' }, 500, 'internal-error'],
