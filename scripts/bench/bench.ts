@@ -1,5 +1,5 @@
 // `npm run bench`: extraction, whole-pipeline and API numbers, all measured in one run and printed as tables.
-//   npm run bench -- --sizes 100,1024 --small 200 --duration 5
+//   npm run bench -- --sizes 100,1024 --pipeline-mb 200 --small 100 --rounds 1 --duration 5
 import { execFile } from 'node:child_process'
 import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -28,8 +28,9 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '100,1024' },
-    small: { type: 'string', default: '200' },
+    small: { type: 'string', default: '100' },
     'pipeline-mb': { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '1' },
     duration: { type: 'string', default: '5' }
   }
 })
@@ -213,7 +214,7 @@ async function apiLoad (): Promise<void> {
 console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`)
 await extraction()
 await profileBench(table)
-const pipelineOptions = { workDir, largeMb: pipelineMb, smallFiles, smallKb: 10, rounds: 3, log: (line: string) => process.stderr.write(line) }
+const pipelineOptions = { workDir, largeMb: pipelineMb, smallFiles, smallKb: 10, rounds: Number(values.rounds), log: (line: string) => process.stderr.write(line) }
 await prepareSmallSample(workDir)
 const pipelineRows = await pipelineBench(pipelineOptions)
 const pipelineResult = pipelineTable(pipelineRows, pipelineOptions)
