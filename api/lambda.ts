@@ -11,7 +11,12 @@ const bundledSwaggerUi = fileURLToPath(new URL('./static', import.meta.url))
 const app = await buildApp({
   config: loadApiConfig(),
   log: true,
-  swaggerUiDir: existsSync(bundledSwaggerUi) ? bundledSwaggerUi : undefined
+  swaggerUiDir: existsSync(bundledSwaggerUi) ? bundledSwaggerUi : undefined,
+  // A function URL sends a response only once it is whole: each event stream ends after 25 s, well inside the
+  // function's timeout (infra/pipeline.ts), and EventSource reconnects with Last-Event-ID.
+  maxStreamMs: 25_000,
+  // The page, built beside the bundle by `npm run build`.
+  webDir: fileURLToPath(new URL('./web', import.meta.url))
 })
 
 export const handler = awsLambdaFastify(app, { binaryMimeTypes: ['image/png'] })

@@ -8,11 +8,13 @@ export interface ServeOptions {
   awsLine?: string
   /** Runs once the API has stopped taking requests, before the process exits (e.g. stopping the emulators). */
   onClose?: () => Promise<void>
+  /** The page's built assets (see AppOptions.webDir). */
+  webDir?: string | undefined
 }
 
 /** Listens on HOST:PORT; the first SIGINT or SIGTERM lets in-flight work finish, a second one exits at once. */
 export async function serveApi (config: ApiConfig, options: ServeOptions = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ config, log: true })
+  const app = await buildApp({ config, log: true, webDir: options.webDir })
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
@@ -48,6 +50,7 @@ function banner (config: ApiConfig, awsLine: string): string {
   const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
   return `
 CSV metadata service is up.
+  Page:          ${api}/
   API:           ${api}
   Swagger UI:    ${api}/docs
   ${awsLine}

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { build, type BuildOptions } from 'esbuild'
 import { zipSync } from 'fflate'
 import { BUNDLE_OPTIONS } from '../infra/bundle.ts'
+import { buildWebAssets } from '../infra/web-bundle.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -14,9 +15,9 @@ export interface Artifacts {
   processorDir: string
   /** The same directory zipped, as CreateFunction takes it. */
   processorZip: string
-  /** Directory holding the API's Lambda entry `index.mjs` and Swagger UI's static files. */
+  /** Directory holding the API's Lambda entry `index.mjs`, Swagger UI's static files and the page (`web/`). */
   apiFunctionDir: string
-  /** Container entry points: `server.mjs` (the API) and `provision.mjs` (LocalStack provisioning). */
+  /** Container entry points: `server.mjs` (the API, with the page in `web/`) and `provision.mjs` (LocalStack provisioning). */
   serverDir: string
   /** Directory holding the webhook sender's `index.mjs` (deployed when WEBHOOK_URLS is set). */
   webhookSenderDir: string
@@ -55,10 +56,11 @@ export async function buildProcessor (outDir: string): Promise<Pick<Artifacts, '
   return { processorDir, processorZip }
 }
 
-/** The API as a Lambda function (behind a function URL), with Swagger UI's assets beside it. */
+/** The API as a Lambda function (behind a function URL), with Swagger UI's assets and the page beside it. */
 export async function buildApiFunction (outDir: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true })
   await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, 'api/lambda.ts')], outfile: join(outDir, 'index.mjs') })
+  await buildWebAssets(join(outDir, 'web'))
   const swaggerUi = dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json'))
   // @fastify/swagger-ui reads its logo from `static/` beside its code, which is the bundle once bundled.
   await cp(join(swaggerUi, 'static'), join(outDir, 'static'), { recursive: true })
@@ -80,6 +82,7 @@ const SERVER_BUILD: BuildOptions = {
 export async function buildServer (outDir: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true })
   await build({ ...SERVER_BUILD, outdir: outDir })
+  await buildWebAssets(join(outDir, 'web'))
   return outDir
 }
 

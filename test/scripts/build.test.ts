@@ -1,6 +1,7 @@
 // `npm run build`: the files that would be deployed, run as they would be: the zipped processor against the embedded
 // stack, the API function with function URL events, both copied away from node_modules so nothing is borrowed from it.
 import t from 'tap'
+import { existsSync } from 'node:fs'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,7 +66,11 @@ t.test('in a LocalStack-like environment the bundled processor finds the endpoin
   t.match(await table.get('example.csv'), { status: 'processed', row_count: 2, column_count: 5 })
 })
 
-t.test('the bundled API function answers function URL events, Swagger UI included', async t => {
+t.test('the container\'s server has the page beside it', async t => {
+  t.ok(existsSync(join(artifacts.serverDir, 'web', 'index.html')), 'dist/server/web/index.html, which server.mjs serves at /')
+})
+
+t.test('the bundled API function answers function URL events, Swagger UI and the page included', async t => {
   const alone = await mkdtemp(join(tmpdir(), 'csv-api-'))
   t.teardown(() => rm(alone, { recursive: true, force: true }))
   await cp(artifacts.apiFunctionDir, alone, { recursive: true })
@@ -83,7 +88,10 @@ t.test('the bundled API function answers function URL events, Swagger UI include
     TABLE_NAME: config.tableName,
     LOG_LEVEL: 'silent'
   }
-  const [health, docs, icon, upload, file, missing] = await callFunction(join(alone, 'index.mjs'), env, [
+  const script = /src="(\/app\/main-[A-Z0-9]+\.js)"/.exec(await readFile(join(alone, 'web', 'index.html'), 'utf8'))![1]!
+  const [page, pageScript, health, docs, icon, upload, file, missing] = await callFunction(join(alone, 'index.mjs'), env, [
+    functionUrlEvent('GET', '/'),
+    functionUrlEvent('GET', script),
     functionUrlEvent('GET', '/health'),
     functionUrlEvent('GET', '/docs/static/swagger-ui.css'),
     functionUrlEvent('GET', '/docs/static/favicon-32x32.png'),
@@ -92,6 +100,10 @@ t.test('the bundled API function answers function URL events, Swagger UI include
     functionUrlEvent('GET', '/files/nope.csv')
   ])
 
+  t.match(page, { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': /script-src 'self'/ } }, 'the page, from the copy beside the bundle')
+  t.match(page!.body.toString(), script)
+  t.match(pageScript, { statusCode: 200, headers: { 'cache-control': 'public, max-age=31536000, immutable' } })
+  t.ok(pageScript!.body.length > 100_000, 'its script, whole')
   t.equal(health?.statusCode, 200)
   t.equal(docs?.statusCode, 200, 'Swagger UI assets are served from the copy beside the bundle')
   t.ok(docs!.body.length > 10_000)
