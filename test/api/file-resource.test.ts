@@ -1,6 +1,7 @@
 // The file resource over HTTP against the real embedded stack: uploading status, ?wait=, HEAD, filters, DELETE, download.
 import t from 'tap'
 import { buildApp } from '../../api/app.ts'
+import { findDrift } from '../../aws/reconcile.ts'
 import { uploadingRecord, type FileMetadata } from '../../shared/file-record.ts'
 import { putUpload, requestUpload, uploadThroughApi, waitForVerdict } from '../../scripts/lib/upload.ts'
 import { SEED } from '../helpers/sample.ts'
@@ -191,4 +192,25 @@ t.test('the file resource', async t => {
     t.equal(early.status, 404)
     t.match(await early.json(), { code: 'file-not-uploaded', detail: /still uploading/ })
   })
+})
+
+t.test('a short UPLOAD_URL_EXPIRES_IN: the record expires with the URL, and reconcile forgets it only then', async t => {
+  const { config, table, s3 } = await startTestStack(t, { uploadUrlExpiresIn: 1 })
+  const app = await buildApp({ config })
+  t.teardown(() => app.close())
+  const api = await app.listen({ host: '127.0.0.1', port: 0 })
+  const ticket = await requestUpload(api, 'late.csv')
+  const uploading = await (await fetch(`${api}/files/late.csv`)).json() as FileMetadata
+  const lifetime = Date.parse(uploading.upload_expires_at!) - Date.parse(uploading.upload_timestamp)
+  t.ok(lifetime >= 1000 && lifetime < 1500, `the record expires with its URL, 1 s after it was issued (${lifetime} ms)`)
+  await waitFor(async () => Date.now() > Date.parse(uploading.upload_expires_at!) + 1000 || undefined, 5000, 'the URL to expire')
+  const late = await fetch(ticket.uploadUrl, { method: 'PUT', body: SEED })
+  t.equal(late.status, 403, 'S3 refuses the expired URL')
+  t.match(await (await fetch(`${api}/files/late.csv`)).json(), { status: 'uploading' }, 'within the minute of grace, still uploading')
+  t.same(await findDrift({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }), [], 'a pending upload is no orphan')
+
+  const issued = new Date(Date.now() - 5 * 60_000)
+  await table.putUploading(uploadingRecord('forgotten.csv', issued, new Date(issued.getTime() + 1000)))
+  t.match(await findDrift({ s3, table, bucket: config.bucketName, stuckBefore: new Date() }), [{ key: 'forgotten.csv', reason: 'orphan' }],
+    'an expired one is, and reconcile marks it deleted')
 })
