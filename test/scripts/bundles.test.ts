@@ -4,7 +4,7 @@ import { bundleContents } from '../../scripts/build.ts'
 
 const EMULATORS = ['s3rver', 'dynalite', 'classic-level', 'level', 'leveldown', 'abstract-level', 'busboy', 'dicer']
 const EXTRACTOR = ['csv-parse']
-const EXTRACTOR_FILES = ['shared/csv-scan.ts', 'shared/csv-metadata.ts', 'shared/csv-decode.ts', 'shared/csv-dialect.ts', 'shared/wasm/csv-scan-wasm.ts']
+const EXTRACTOR_FILES = ['shared/csv-scan.ts', 'shared/csv-metadata.ts', 'shared/csv-decode.ts', 'shared/csv-dialect.ts', 'shared/csv-profile.ts', 'shared/csv-wasm.ts', 'shared/wasm/csv-scan-wasm.ts']
 
 for (const bundle of ['server', 'apiFunction'] as const) {
   t.test(`${bundle}: no emulator, LevelDB, csv-parse or WebAssembly scanner`, async t => {
