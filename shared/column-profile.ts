@@ -44,7 +44,21 @@ export const FileProfile = Type.Object({
   columns: Type.Array(ColumnProfile)
 }, {
   $id: 'FileProfile',
-  description: 'The profile of every column, computed over the whole file in the same pass that counts its rows. Every figure is exact except distinct counts marked `exact: false`.'
+  description: 'The profile of every column, computed over the whole file in the same pass that counts its rows. Every figure is exact except distinct counts marked `exact: false`.',
+  // The profile of sample_data/example.csv, as GET /files/example.csv/profile answers it (a test holds it to that).
+  examples: [{
+    sha256: '9272e2cae2011e5177bababc78352a9e7c96d692bc4c5287342f6d4920a83cc4',
+    bytes: 85,
+    rows: 2,
+    null_tokens: ['NA', 'N/A', 'NULL', 'null', 'NaN', 'None', '-'],
+    columns: [
+      { name: 'id', type: 'integer', formats: ['123'], values: 2, empty: 0, nulls: 0, min: 1, max: 2, mean: 1.5, min_length: 1, max_length: 1, distinct: { count: 2, exact: true }, samples: ['1', '2'] },
+      { name: 'name', type: 'string', formats: [], values: 2, empty: 0, nulls: 0, min: null, max: null, mean: null, min_length: 4, max_length: 4, distinct: { count: 2, exact: true }, samples: ['John', 'Jane'] },
+      { name: 'age', type: 'integer', formats: ['123'], values: 2, empty: 0, nulls: 0, min: 25, max: 30, mean: 27.5, min_length: 2, max_length: 2, distinct: { count: 2, exact: true }, samples: ['25', '30'] },
+      { name: 'city', type: 'string', formats: [], values: 2, empty: 0, nulls: 0, min: null, max: null, mean: null, min_length: 8, max_length: 11, distinct: { count: 2, exact: true }, samples: ['New York', 'Los Angeles'] },
+      { name: 'date', type: 'date', formats: ['YYYY-MM-DD'], values: 2, empty: 0, nulls: 0, min: '2024-01-01', max: '2024-01-02', mean: null, min_length: 10, max_length: 10, distinct: { count: 2, exact: true }, samples: ['2024-01-01', '2024-01-02'] }
+    ]
+  }]
 })
 
 /** One column as the record summarizes it; GET /files/{name}/profile has the rest (bounds, lengths, formats, samples). */
