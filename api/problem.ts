@@ -10,7 +10,7 @@ export const Problem = Type.Object({
   title: Type.String({ description: 'The HTTP status phrase.', examples: ['Not Found'] }),
   status: Type.Integer({ description: 'The HTTP status code.', examples: [404] }),
   code: Type.String({ description: 'Stable machine-readable code (see the README).', examples: ['file-not-found'] }),
-  detail: Type.String({ description: 'What went wrong and what to do, for a person.', examples: ['No metadata for "missing.csv". Upload it first, or check GET /files.'] }),
+  detail: Type.String({ description: 'What went wrong and what to do, for a person.', examples: ['No file "missing.csv": nothing was uploaded under that name, or it was deleted. List files with GET /files.'] }),
   instance: Type.String({ description: 'The request path.', examples: ['/files/missing.csv'] }),
   requestId: Type.String({ description: 'Identifies the request in the logs.' }),
   checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Readiness: each dependency and its state.' }))
