@@ -105,7 +105,7 @@ export async function buildApp ({ config, services = createServices(config), log
   })
   await app.register(swaggerUi, { routePrefix: '/docs', ...(swaggerUiDir === undefined ? {} : { baseDir: swaggerUiDir }) })
   if (config.corsOrigins.length > 0) {
-    await app.register(cors, { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, methods: ['GET', 'POST'] })
+    await app.register(cors, { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, methods: ['GET', 'HEAD', 'POST', 'DELETE'] })
   }
 
   installProblemHandlers(app)

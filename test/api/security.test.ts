@@ -56,6 +56,13 @@ t.test('CORS_ORIGINS lets a page on that origin call the API and PUT to the embe
   t.equal(preflight.headers['access-control-allow-origin'], origin)
   const post = await app.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.csv' }, headers: { origin } })
   t.equal(post.headers['access-control-allow-origin'], origin)
+  const deletion = await app.inject({
+    method: 'OPTIONS',
+    url: '/files/a.csv',
+    headers: { origin, 'access-control-request-method': 'DELETE' }
+  })
+  t.equal(deletion.statusCode, 204)
+  t.match(deletion.headers['access-control-allow-methods'], /DELETE/, 'DELETE /files/{name} from that page too')
 
   const s3Preflight = await fetch(`${stack.endpoint}/${config.bucketName}/a.csv`, {
     method: 'OPTIONS',
