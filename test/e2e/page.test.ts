@@ -63,10 +63,13 @@ async function recordStatuses (page: Page, name: string): Promise<() => Promise<
 const statusOf = (page: Page, name: string) => page.locator(`#session li[data-file="${name}"] .badge`)
 const rowOf = (page: Page, name: string) => page.locator(`#files tr[data-file="${name}"]`)
 
-/** Saves a screenshot in the test's folder and, for the README, in docs/. */
+/** Refreshes the README's screenshots in docs/ when set to `docs`; otherwise a run leaves the tree as it was. */
+const UPDATE_DOCS = process.env.PAGE_SCREENSHOTS === 'docs'
+
+/** Saves a screenshot in the test's folder and, for the README when asked to, in docs/. */
 async function screenshot (page: Page, dir: string, name: string, docs = false): Promise<void> {
   await page.screenshot({ path: join(dir, name), fullPage: true })
-  if (docs) {
+  if (docs && UPDATE_DOCS) {
     mkdirSync(join(ROOT, 'docs'), { recursive: true })
     copyFileSync(join(dir, name), join(ROOT, 'docs', name))
   }
