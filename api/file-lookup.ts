@@ -1,4 +1,6 @@
-// Finding a file by name for a route: its record, or the 404 that says why there is none.
+// Finding a file by name for a route (its record, or the 404 that says why there is none), and listing a new upload.
+import type { FastifyBaseLogger } from 'fastify'
+import { DependencyUnavailableError } from '../shared/errors.ts'
 import { isExpiredUpload, type FileMetadata } from '../shared/file-record.ts'
 import { HttpProblem } from './problem.ts'
 import type { ApiServices } from './services.ts'
@@ -26,4 +28,15 @@ export async function existingFile (services: ApiServices, name: string): Promis
   if (file === undefined) throw fileNotFound(name)
   if (isExpiredUpload(file)) throw uploadExpired(file)
   return file
+}
+
+/**
+ * Lists `record` (status `uploading`) for a URL just issued. The upload does not need it: with DynamoDB out of reach
+ * the URL still works and S3's event records the file, so that is a warning, not a failed request.
+ */
+export async function listUpload (services: ApiServices, record: FileMetadata, log: FastifyBaseLogger): Promise<void> {
+  await services.recordUpload(record).catch((err: unknown) => {
+    if (!(err instanceof DependencyUnavailableError)) throw err
+    log.warn({ err }, `${record.filename} is not listed as uploading: ${err.message}`)
+  })
 }

@@ -5,6 +5,7 @@ import Type from 'typebox'
 import { uploadingRecord } from '../../shared/file-record.ts'
 import { filenameProblem, MAX_FILENAME_LENGTH } from '../../shared/filename.ts'
 import { requireApiKey, OPTIONAL_BEARER } from '../auth.ts'
+import { listUpload } from '../file-lookup.ts'
 import { HttpProblem } from '../problem.ts'
 import { COMMON_PROBLEMS, problem } from '../schemas.ts'
 import type { RouteOptions } from '../services.ts'
@@ -97,7 +98,7 @@ const multipart: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config,
     checkKey(filename)
     const issuedAt = new Date()
     const uploadId = await services.multipart.create(filename, type)
-    await services.recordUpload(uploadingRecord(filename, issuedAt, new Date(issuedAt.getTime() + MULTIPART_LIFETIME_MS)))
+    await listUpload(services, uploadingRecord(filename, issuedAt, new Date(issuedAt.getTime() + MULTIPART_LIFETIME_MS)), request.log)
     return { key: filename, uploadId }
   })
 

@@ -1,9 +1,9 @@
 // POST /uploads: validates a filename, hands back a presigned S3 PUT URL for it, and lists the file as uploading.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { DependencyUnavailableError } from '../../shared/errors.ts'
 import { uploadingRecord } from '../../shared/file-record.ts'
 import { filenameProblem } from '../../shared/filename.ts'
 import { requireApiKey, OPTIONAL_BEARER } from '../auth.ts'
+import { listUpload } from '../file-lookup.ts'
 import { HttpProblem } from '../problem.ts'
 import { COMMON_PROBLEMS, problem, UploadRequest, UploadTicket } from '../schemas.ts'
 import type { RouteOptions } from '../services.ts'
@@ -46,11 +46,7 @@ const uploads: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, s
     }
     const issuedAt = new Date()
     const ticket = await services.presignUpload(filename, contentLength)
-    await services.recordUpload(uploadingRecord(filename, issuedAt, ticket.expiresAt, contentLength)).catch((err: unknown) => {
-      // The upload does not need the record: with DynamoDB out of reach the URL still works, and S3's event records the file.
-      if (!(err instanceof DependencyUnavailableError)) throw err
-      request.log.warn({ err }, `${filename} is not listed as uploading: ${err.message}`)
-    })
+    await listUpload(services, uploadingRecord(filename, issuedAt, ticket.expiresAt, contentLength), request.log)
     return reply.code(201).send({
       filename,
       bucket: config.bucketName,
