@@ -127,8 +127,12 @@ t.test('the page at /, with npm start\'s defaults', { skip: hasChromium ? false 
     t.match(await rowOf(page, 'example.csv').textContent(), /example\.csv\s*processed\s*85 B\s*2\s*5/, 'the list shows it, live')
     await screenshot(page, shots, 'page-uploaded.png')
 
-    await page.locator('#files').getByRole('button', { name: 'example.csv' }).click()
+    // By keyboard: the name is a button; Enter opens the detail, which takes the focus.
+    await page.locator('#files').getByRole('button', { name: 'example.csv' }).focus()
+    await page.keyboard.press('Enter')
     const detail = page.locator('#detail')
+    await detail.getByText('Read without warnings').waitFor()
+    t.equal(await page.evaluate('document.activeElement.id'), 'detail', 'the focus moves to the detail')
     await detail.getByText('Read without warnings').waitFor()
     const facts = await detail.locator('dl.facts').textContent()
     t.match(facts, /Rows\s*2/)
