@@ -46,7 +46,9 @@ t.test('processObject', async t => {
       status: 'processed',
       etag: /^[0-9a-f]{32}$/
     })
-    t.same(await table.get('example.csv'), record, 'the stored record is the returned one')
+    const { updated_at: stamped, ...stored } = (await table.get('example.csv'))!
+    t.same(stored, record, 'the stored record is the returned one')
+    t.match(stamped, /^\d{4}-\d\d-\d\dT.*Z$/, 'the table stamps when it wrote it')
     t.match(JSON.parse(lines.at(-1)!), { level: 'info', msg: /^processed example.csv: 2 rows, 5 columns in \d+ ms$/, key: 'example.csv', status: 'processed', row_count: 2 })
   })
 
