@@ -12,6 +12,8 @@ import type { RouteOptions } from '../services.ts'
 
 /** S3's limits: parts are numbered 1-10,000; every part but the last is 5 MiB to 5 GiB. */
 const MAX_PARTS = 10_000
+/** The largest body of a complete request: every part's number and ETag, with room for spaces. */
+const COMPLETE_BODY_LIMIT = 1024 * 1024
 /** A multipart upload left unfinished is removed after a day (S3 lifecycle rule on AWS; the embedded S3 does the same). */
 const MULTIPART_LIFETIME_MS = 24 * 3600 * 1000
 
@@ -133,6 +135,9 @@ const multipart: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config,
   })
 
   app.post('/s3/multipart/:uploadId/complete', {
+    // 10,000 parts of `{"PartNumber":10000,"ETag":"\"<32 hex digits>\""}` are about 600 KB: far over the 16 KiB
+    // every other body is held to.
+    bodyLimit: COMPLETE_BODY_LIMIT,
     schema: {
       ...common,
       summary: 'Complete a multipart upload',

@@ -83,6 +83,19 @@ t.test('multipart uploads', async t => {
     t.match(after.body, { code: 'upload-not-found', detail: /Start again with POST \/s3\/multipart/ })
   })
 
+  t.test('completing with 10,000 parts is a body S3 judges, not one the API refuses as too large', async t => {
+    const { key, uploadId } = await create('many-parts.csv')
+    const parts = Array.from({ length: 10_000 }, (_, i) => ({ PartNumber: i + 1, ETag: `"${'0'.repeat(28)}${String(i).padStart(4, '0')}-1"` }))
+    t.ok(JSON.stringify({ parts }).length > 500_000, 'a body of over 500 KB')
+    const res = await call('POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?key=${key}`, { parts })
+    t.equal(res.status, 400)
+    t.match(res.body, { code: 'invalid-parts', detail: /InvalidPart/ }, 'S3 answered: those parts were never uploaded')
+    const tooMany = await call('POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?key=${key}`, { parts: [...parts, { PartNumber: 10_001, ETag: '"x"' }] })
+    t.equal(tooMany.status, 400)
+    t.match(tooMany.body, { code: 'invalid-request', detail: /parts/ }, 'over 10,000 parts is refused by the API')
+    await call('DELETE', `/s3/multipart/${encodeURIComponent(uploadId)}?key=${key}`)
+  })
+
   t.test('parts S3 refuses, an unknown upload, and names the API refuses', async t => {
     const { key, uploadId } = await create('refused.csv')
     const small = await putPart(key, uploadId, 1, new TextEncoder().encode('a\n1\n'))
