@@ -14,6 +14,8 @@ import type { RouteOptions } from '../services.ts'
 const MAX_PARTS = 10_000
 /** The largest body of a complete request: every part's number and ETag, with room for spaces. */
 const COMPLETE_BODY_LIMIT = 1024 * 1024
+/** How long completing may take: S3 copies the parts into one object (a minute or more for tens of GB). */
+const COMPLETE_TIMEOUT_MS = 15 * 60_000
 /** A multipart upload left unfinished is removed after a day (S3 lifecycle rule on AWS; the embedded S3 does the same). */
 const MULTIPART_LIFETIME_MS = 24 * 3600 * 1000
 
@@ -159,6 +161,11 @@ const multipart: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config,
   }, async request => {
     const { key } = request.query
     checkKey(key)
+    // S3 joins gigabytes before it answers: nothing moves on this connection meanwhile, for longer than the 75 s
+    // after which a quiet connection is otherwise closed. (Behind a function URL there is no socket: the request is
+    // injected, and the function's timeout is what bounds it.)
+    const socket = request.socket as Partial<Pick<typeof request.socket, 'setTimeout'>>
+    socket.setTimeout?.(COMPLETE_TIMEOUT_MS)
     const location = await services.multipart.complete(key, request.params.uploadId, request.body.parts)
       .catch((err: unknown) => { throw s3Problem(err, key, request.params.uploadId) })
     return { location, bucket: config.bucketName, key }

@@ -71,6 +71,14 @@ t.test('multipart uploads', async t => {
     t.match(await waitForVerdict(api, 'one-part.csv'), { status: 'processed', row_count: 1 } satisfies Partial<FileMetadata>)
   })
 
+  t.test('completing works without a socket too, as the Lambda adapter injects requests', async t => {
+    const { key, uploadId } = await create('injected.csv')
+    const etag = await putPart(key, uploadId, 1, new TextEncoder().encode('a\n1\n'))
+    const res = await app.inject({ method: 'POST', url: `/s3/multipart/${encodeURIComponent(uploadId)}/complete?key=${key}`, payload: { parts: [{ PartNumber: 1, ETag: etag }] } })
+    t.equal(res.statusCode, 200, res.body)
+    t.match(await waitForVerdict(api, 'injected.csv'), { status: 'processed' })
+  })
+
   t.test('abort drops the parts and the uploading record', async t => {
     const { key, uploadId } = await create('dropped.csv')
     await putPart(key, uploadId, 1, new TextEncoder().encode('a\n1\n'))
