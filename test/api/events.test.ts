@@ -125,4 +125,9 @@ t.test('with a stream length set (a host that buffers responses), each stream en
   t.teardown(() => second.close())
   const events = await second.collect(event => about('between.csv')(event) && statusOf(event) === 'processed')
   t.ok(events.some(about('between.csv')), 'the change made between two streams arrives on the second')
+  // The Lambda adapter injects each request and answers once the response has ended: a bounded stream comes back whole.
+  const injected = await app.inject({ method: 'GET', url: '/events', headers: { 'last-event-id': lastId } })
+  t.equal(injected.statusCode, 200)
+  t.match(injected.body, /^retry: 1000\nid: [^\n]+\n\n/)
+  t.match(injected.body, /event: file\ndata: \{"filename":"between\.csv"/, 'with the changes after Last-Event-ID')
 })
