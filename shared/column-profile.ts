@@ -11,37 +11,38 @@ export const ColumnType = Type.Enum(['empty', 'boolean', 'integer', 'number', 'd
 export const NULL_TOKENS = ['NA', 'N/A', 'NULL', 'null', 'NaN', 'None', '-'] as const
 
 const Bound = Type.Union([Type.Number(), Type.String(), Type.Null()], {
-  description: 'A number for integer and number columns, an ISO 8601 string for date and datetime columns, null otherwise.'
+  description: 'A number for integer and number columns, an ISO 8601 string for date and datetime columns, null otherwise.',
+  examples: [25, '2024-01-01', null]
 })
 
 export const DistinctCount = Type.Object({
-  count: Type.Integer({ minimum: 0, description: 'Distinct non-null values.' }),
-  exact: Type.Boolean({ description: 'True when counted exactly; false when estimated (HyperLogLog) past the exact bound.' }),
-  standard_error: Type.Optional(Type.Number({ description: 'Relative standard error of the estimate, when not exact (0.0081 is 0.81%).' }))
-}, { description: 'How many different values the column holds.' })
+  count: Type.Integer({ minimum: 0, description: 'Distinct non-null values.', examples: [2] }),
+  exact: Type.Boolean({ description: 'True when counted exactly; false when estimated (HyperLogLog) past the exact bound.', examples: [true] }),
+  standard_error: Type.Optional(Type.Number({ description: 'Relative standard error of the estimate, when not exact (0.0081 is 0.81%).', examples: [0.0081] }))
+}, { description: 'How many different values the column holds.', examples: [{ count: 2, exact: true }, { count: 1_048_211, exact: false, standard_error: 0.0081 }] })
 
 export const ColumnProfile = Type.Object({
   name: Type.String({ description: 'Column name (column_N without a header).', examples: ['age'] }),
   type: ColumnType,
   formats: Type.Array(Type.String(), { description: 'The formats seen for the type, e.g. `YYYY-MM-DD`, `true/false`, `1e3`.', examples: [['YYYY-MM-DD']] }),
-  values: Type.Integer({ minimum: 0, description: 'Fields that are neither empty nor a null token.' }),
-  empty: Type.Integer({ minimum: 0, description: 'Empty fields (zero characters; a quoted "" too).' }),
-  nulls: Type.Integer({ minimum: 0, description: 'Fields equal to a null token (see null_tokens).' }),
+  values: Type.Integer({ minimum: 0, description: 'Fields that are neither empty nor a null token.', examples: [2] }),
+  empty: Type.Integer({ minimum: 0, description: 'Empty fields (zero characters; a quoted "" too).', examples: [0] }),
+  nulls: Type.Integer({ minimum: 0, description: 'Fields equal to a null token (see null_tokens).', examples: [0] }),
   min: Bound,
   max: Bound,
-  mean: Type.Union([Type.Number(), Type.Null()], { description: 'Mean of an integer or number column, else null.' }),
-  min_length: Type.Union([Type.Integer(), Type.Null()], { description: 'Fewest characters in a non-null value.' }),
-  max_length: Type.Union([Type.Integer(), Type.Null()], { description: 'Most characters in a non-null value.' }),
+  mean: Type.Union([Type.Number(), Type.Null()], { description: 'Mean of an integer or number column, else null.', examples: [27.5] }),
+  min_length: Type.Union([Type.Integer(), Type.Null()], { description: 'Fewest characters in a non-null value.', examples: [2] }),
+  max_length: Type.Union([Type.Integer(), Type.Null()], { description: 'Most characters in a non-null value.', examples: [2] }),
   distinct: DistinctCount,
   samples: Type.Array(Type.String(), { description: 'Up to 5 distinct values, in the order first seen (each cut to 80 characters).', examples: [['30', '25']] })
 }, { description: 'What one column holds, over every row of the file.' })
 
 export const FileProfile = Type.Object({
   sha256: Type.String({ description: 'SHA-256 of the object as stored (hex), before decompression.', examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'] }),
-  bytes: Type.Integer({ minimum: 0, description: 'Bytes of text read (decompressed, decoded to UTF-8).' }),
-  rows: Type.Integer({ minimum: 0, description: 'Data rows profiled (equals row_count).' }),
-  null_tokens: Type.Array(Type.String(), { description: 'The values counted as null besides empty fields.' }),
-  columns: Type.Array(ColumnProfile)
+  bytes: Type.Integer({ minimum: 0, description: 'Bytes of text read (decompressed, decoded to UTF-8).', examples: [85] }),
+  rows: Type.Integer({ minimum: 0, description: 'Data rows profiled (equals row_count).', examples: [2] }),
+  null_tokens: Type.Array(Type.String(), { description: 'The values counted as null besides empty fields.', examples: [[...NULL_TOKENS]] }),
+  columns: Type.Array(ColumnProfile, { description: 'Every column, in header order.' })
 }, {
   $id: 'FileProfile',
   description: 'The profile of every column, computed over the whole file in the same pass that counts its rows. Every figure is exact except distinct counts marked `exact: false`.',
