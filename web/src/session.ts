@@ -2,7 +2,7 @@
 // reports it (uploading → processing → processed or failed), each linking to its detail.
 import { FINAL_STATUSES, type FileRecord } from './api.ts'
 import { byId, h } from './dom.ts'
-import { bytes } from './format.ts'
+import { bytes, count } from './format.ts'
 
 interface Entry { item: HTMLLIElement, progress: HTMLProgressElement, status: HTMLElement, note: HTMLElement, final: boolean }
 
@@ -59,7 +59,7 @@ export class SessionView {
     entry.final = FINAL_STATUSES.has(record.status)
     entry.progress.hidden = true
     entry.note.textContent = record.status === 'processed'
-      ? `${bytes(record.file_size_bytes)} · ${record.row_count ?? 0} rows · ${record.column_count ?? 0} columns`
+      ? `${bytes(record.file_size_bytes)} · ${count(record.row_count ?? 0)} rows · ${count(record.column_count ?? 0)} columns`
       : record.error?.message ?? bytes(record.file_size_bytes)
     this.#setStatus(entry, record.status)
   }
