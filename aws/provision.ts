@@ -33,6 +33,21 @@ const COPIED_MARKER = { filename: '\u0000copy-complete' }
  * is written, and only a complete copy lets the table be deleted; an incomplete one is dropped and made again.
  */
 export async function ensureTable (dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  // Each step can be taken again from where a failed one stopped, so a server-side failure (an unparseable answer
+  // from dynalite was seen once during a rebuild, on a loaded machine) is tried again, twice.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await upgradeTable(dynamodb, tableName)
+      return
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0
+      if (attempt === 3 || (status < 500 && (err as Error).name !== 'UnknownError')) throw err
+      await sleep(500 * attempt)
+    }
+  }
+}
+
+async function upgradeTable (dynamodb: DynamoDBClient, tableName: string): Promise<void> {
   const rebuild = `${tableName}${REBUILD_SUFFIX}`
   if (await describe(dynamodb, rebuild) !== undefined) {
     if (await isCompleteCopy(dynamodb, rebuild)) {
