@@ -7,6 +7,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { uploadThroughApi, waitForVerdict } from '../../scripts/lib/upload.ts'
 import { dataDirectory } from '../helpers/data-dir.ts'
 import { freePort, waitFor } from '../helpers/stack.ts'
 
@@ -231,6 +232,24 @@ t.test('the page at /, with npm start\'s defaults', { skip: hasChromium ? false 
     await rowOf(second, 'large.csv').waitFor({ state: 'detached' })
     t.equal((await fetch(`${api}/files/large.csv`)).status, 404, 'gone from the API')
     t.same(errors, [], 'no console errors')
+  })
+
+  await t.test('pages of 20, newest first, through the API\'s cursor', async t => {
+    for (let i = 0; i < 21; i++) await uploadThroughApi(api, `paged-${String(i).padStart(2, '0')}.csv`, 'a,b\n1,2\n')
+    await waitForVerdict(api, 'paged-20.csv', { timeoutMs: 30_000 })
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(`${api}/`)
+    await rowOf(page, 'paged-20.csv').waitFor()
+    t.equal(await page.locator('#files tbody tr').count(), 20, 'a first page of 20')
+    t.equal(await page.locator('#files tbody tr').first().getAttribute('data-file'), 'paged-20.csv', 'the newest on top')
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await page.getByText('Page 2').waitFor()
+    const second = await page.locator('#files tbody tr').evaluateAll(rows => rows.map(row => row.getAttribute('data-file')))
+    t.ok(second.includes('paged-00.csv') && second.includes('example.csv'), `the rest on page 2 (${second.join(', ')})`)
+    t.ok(await page.getByRole('button', { name: 'Next page' }).isDisabled(), 'and no page after it')
+    await page.getByRole('button', { name: 'First page' }).click()
+    await rowOf(page, 'paged-20.csv').waitFor()
+    await page.close()
   })
 })
 
