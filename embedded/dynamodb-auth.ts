@@ -2,6 +2,7 @@
 // verified over it, and only then is the request replayed to dynalite; failures get DynamoDB's JSON errors.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
+import { readSignedRequest } from './json-request.ts'
 import { AuthError, SigV4Verifier, type Credentials } from './s3/sigv4.ts'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -21,32 +22,13 @@ function dynamoError (err: AuthError): DynamoError {
   }
 }
 
-async function readBody (req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_REQUEST_BYTES) throw new DynamoError('ValidationException', `Request size exceeds ${MAX_REQUEST_BYTES} bytes`, 413)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
-}
-
 /** Wraps dynalite's request handler with SigV4 verification for the one credential pair. */
 export function withDynamoDbAuth (dynalite: Handler, credentials: Credentials, log: (message: string, err: unknown) => void): Handler {
   const verifier = new SigV4Verifier(credentials, 'dynamodb')
   async function serve (req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const body = await readBody(req)
-      const url = req.url ?? '/'
-      const queryStart = url.indexOf('?')
-      const request = {
-        method: req.method ?? 'POST',
-        path: queryStart < 0 ? url : url.slice(0, queryStart),
-        query: [...new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1))],
-        headers: req.headers,
-        body
-      }
+      const request = await readSignedRequest(req, MAX_REQUEST_BYTES, () => new DynamoError('ValidationException', `Request size exceeds ${MAX_REQUEST_BYTES} bytes`, 413))
+      const body = request.body
       if (!SigV4Verifier.isSigned(request)) throw new DynamoError('MissingAuthenticationTokenException', 'Request is missing Authentication Token')
       await verifier.verify(request).catch((err: unknown) => { throw err instanceof AuthError ? dynamoError(err) : err })
       // dynalite reads the request as a stream: replay the body that was verified.

@@ -3,6 +3,7 @@
 // so an event the processor saw accepted is already kept (the stack persists its deliveries).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readSignedRequest } from './json-request.ts'
 import { AuthError, SigV4Verifier, type Credentials } from './s3/sigv4.ts'
 
 /** An event as EventBridge delivers it to a rule's targets. */
@@ -48,16 +49,8 @@ export function eventBridgeHandler (options: EventBridgeOptions): (req: Incoming
   const verifier = new SigV4Verifier(options.credentials, 'events')
 
   async function serve (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req)
-    const url = req.url ?? '/'
-    const queryStart = url.indexOf('?')
-    const request = {
-      method: req.method ?? 'POST',
-      path: queryStart < 0 ? url : url.slice(0, queryStart),
-      query: [...new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1))],
-      headers: req.headers,
-      body
-    }
+    const request = await readSignedRequest(req, MAX_REQUEST_BYTES, () => new EventsError('ValidationException', `Request size exceeds ${MAX_REQUEST_BYTES} bytes`, 413))
+    const body = request.body
     if (!SigV4Verifier.isSigned(request)) throw new EventsError('MissingAuthenticationTokenException', 'Request is missing Authentication Token')
     await verifier.verify(request).catch((err: unknown) => {
       throw err instanceof AuthError ? new EventsError(err.code === 'InvalidAccessKeyId' ? 'UnrecognizedClientException' : 'InvalidSignatureException', err.message) : err
@@ -132,15 +125,4 @@ function checkEntry (entry: Entry, buses: string[]): { source: string, detailTyp
   // The SDK sends Time as epoch seconds (JSON 1.1 timestamps).
   const time = typeof Time === 'number' ? new Date(Time * 1000) : new Date()
   return { source: Source, detailType: DetailType, detail, time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'), resources: Resources as string[] }
-}
-
-async function readBody (req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_REQUEST_BYTES) throw new EventsError('ValidationException', `Request size exceeds ${MAX_REQUEST_BYTES} bytes`, 413)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
 }
