@@ -6,6 +6,7 @@ import { handleEvent } from '../shared/handle-event.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { ProcessDeps } from '../shared/process-object.ts'
 import { createLogger } from './logger.ts'
+import { ProfilePool, profileWorkers } from './profile-pool.ts'
 
 /** Whatever arrives is checked before it is used: S3's notifications, its s3:TestEvent, or anything else. */
 export type Handler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<void>
@@ -14,8 +15,14 @@ export type Handler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) 
  * A handler that processes every record of the configured bucket (ObjectCreated: extract the metadata;
  * ObjectRemoved: forget the file); if any could not be recorded, it throws after the others so Lambda retries.
  */
-export function createHandler (config: Config, log: Logger = createLogger(config.logLevel), deps: ProcessDeps = createProcessDeps(config, log)): Handler {
+export function createHandler (config: Config, log: Logger = createLogger(config.logLevel), deps: ProcessDeps = processDeps(config, log)): Handler {
   return async (event, context) => handleEvent({ ...deps, logger: deps.logger.child({ requestId: context?.awsRequestId }) }, event, config.bucketName)
+}
+
+/** The SDK's ports, and threads that profile large files' pieces (profile-pool.ts). */
+function processDeps (config: Config, log: Logger): ProcessDeps {
+  const workers = profileWorkers(config.profileWorkers)
+  return { ...createProcessDeps(config, log), ...(workers > 0 ? { profiler: new ProfilePool(workers) } : {}) }
 }
 
 /** The function Lambda calls: its configuration from the environment, its clients built once per container. */

@@ -19,6 +19,7 @@ import type { FileProfile } from './column-profile.ts'
 import { hashingOpen } from './content-hash.ts'
 import { fileProfile, ValueProfiler, type ProfileState } from './csv-profile.ts'
 import { CsvScanner } from './csv-scan.ts'
+import { Pieces, type PieceProfiler } from './csv-pieces.ts'
 import type { Compression, Dialect, Encoding, Issue } from './file-record.ts'
 import { ErrorCode, ProcessingError } from './processing-error.ts'
 import { ProblemTally, type ProblemExample } from './problems.ts'
@@ -45,18 +46,18 @@ export interface CsvMetadata {
  * skipped), any warnings, and the profile of every column with the SHA-256 of the object. `open` is called again when the first read cannot give the answer: for csv-parse to name a problem, or to read
  * the file as Windows-1252 when a byte that is not UTF-8 comes after the first 64 KiB.
  */
-export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
+export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS, profiler?: PieceProfiler): Promise<CsvMetadata> {
   const object = hashingOpen(open)
-  const found = await extract(object.open, limits)
+  const found = await extract(object.open, limits, profiler)
   found.profile.sha256 = object.sha256()
   return found
 }
 
-async function extract (open: Open, limits: ExtractLimits): Promise<CsvMetadata> {
+async function extract (open: Open, limits: ExtractLimits, profiler: PieceProfiler | undefined): Promise<CsvMetadata> {
   let windows1252At: number | undefined
   for (;;) {
     try {
-      return await scan(await open(), limits, windows1252At) ?? await readFully(open, limits, windows1252At)
+      return await scan(await open(), limits, windows1252At, profiler) ?? await readFully(open, limits, windows1252At)
     } catch (err) {
       if (!(err instanceof Reread)) throw err
       if (err.windows1252At === undefined) return readFully(open, limits, windows1252At)
@@ -73,32 +74,45 @@ export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LI
   return found
 }
 
-/** The fast path; undefined when the scanner cannot vouch for the file. */
-async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined): Promise<CsvMetadata | undefined> {
+/**
+ * The fast path; undefined when the scanner cannot vouch for the file. With a `profiler` that has workers, this
+ * thread only counts (the scanner's counting-only mode) and cuts the text into pieces at record boundaries, which
+ * the workers profile (csv-pieces.ts); without, the scanner profiles every field as it counts.
+ */
+async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined, profiler: PieceProfiler | undefined): Promise<CsvMetadata | undefined> {
   const text = await openText(source, { maxDecompressedBytes: limits.maxDecompressedBytes, countLines: false, windows1252At })
+  let pieces: Pieces | undefined
   try {
     const { dialect, preambleBytes } = detectDialect(text.head, text.complete)
     if (dialect.escape !== dialect.quote) return undefined
-    const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData: !dialect.header })
-    scanner.push(text.head.subarray(preambleBytes))
+    const firstIsData = !dialect.header
+    if (profiler !== undefined && profiler.workers > 0) {
+      pieces = new Pieces(profiler, { dialect, maxColumns: limits.maxColumns, maxRecordBytes: limits.maxRecordBytes }, firstIsData)
+    }
+    const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData, countOnly: pieces !== undefined })
+    const push = async (chunk: Uint8Array) => pieces === undefined ? scanner.push(chunk) : await pieces.push(chunk, scanner)
+    await push(text.head.subarray(preambleBytes))
     let bytes = text.head.length
     if (scanner.gaveUp === undefined) {
       for await (const chunk of text.rest) {
         bytes += chunk.length
-        scanner.push(chunk)
+        await push(chunk)
         if (scanner.gaveUp !== undefined) break
       }
     }
     scanner.end()
     if (scanner.gaveUp !== undefined) return undefined
+    const state = pieces === undefined ? scanner.profileState() : await pieces.finish(scanner)
+    if (state === undefined) return undefined
     const headerBytes = scanner.headerBytes
     if (headerBytes === undefined) throw noHeader(dialect)
     const headerWarnings: Issue[] = []
     const first = parseHeader(headerBytes, bomBytes(text.encoding) + preambleBytes, dialect, limits, headerWarnings)
     if (first.length !== scanner.headerFields) return undefined
     const warnings = [...text.warnings, ...headerWarnings, ...blankLines(scanner.blankLines)]
-    return metadata(text, dialect, first, scanner.rows + (dialect.header ? 0 : 1), warnings, { state: scanner.profileState(), bytes })
+    return metadata(text, dialect, first, scanner.rows + (dialect.header ? 0 : 1), warnings, { state, bytes })
   } finally {
+    pieces?.abandon()
     await text.close()
   }
 }

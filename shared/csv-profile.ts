@@ -44,8 +44,8 @@ export interface ColumnState {
   /** Code points; lengthMin is 2^31 - 1 and lengthMax -1 while there is no value. */
   lengthMin: number
   lengthMax: number
-  /** The distinct values' hashes while counted exactly, else undefined. */
-  hashes: bigint[] | undefined
+  /** The distinct values' hashes, in ascending order, while counted exactly, else undefined. */
+  hashes: BigUint64Array | undefined
   /** HyperLogLog registers once past the exact bound. */
   sketch: Uint8Array | undefined
   samples: string[]
@@ -71,13 +71,14 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
     const set = view.getUint32(s + 116, true)
     const slots = i32(124)
     const sketchAt = view.getUint32(s + 128, true)
-    let hashes: bigint[] | undefined
+    let hashes: BigUint64Array | undefined
     if (sketchAt === 0) {
-      hashes = []
-      for (let k = 0; k < slots; k++) {
-        const h = view.getBigUint64(set + k * 8, true)
-        if (h !== 0n) hashes.push(h)
-      }
+      // A typed array (not BigInts one by one): cheap to copy to another thread, sorted to merge in one pass.
+      const table = new BigUint64Array(wasm.memory.buffer, set, slots)
+      hashes = new BigUint64Array(i32(120))
+      let n = 0
+      for (let k = 0; k < slots; k++) if (table[k] !== 0n) hashes[n++] = table[k]!
+      hashes.sort()
     }
     columns.push({
       values: Number(i64(0)),
@@ -173,7 +174,7 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
       samples: [...x.samples, ...y.samples.filter(v => !x.samples.includes(v))].slice(0, SAMPLES)
     }
     if (x.hashes !== undefined && y.hashes !== undefined) {
-      const union = [...new Set([...x.hashes, ...y.hashes])]
+      const union = sortedUnion(x.hashes, y.hashes)
       if (union.length <= a.distinctBound) merged.hashes = union
       else merged.sketch = sketchOf(union, a.sketchBits)
     } else {
@@ -186,6 +187,24 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
     return merged
   })
   return { ...a, columns }
+}
+
+/** The values of two ascending arrays, each once, in ascending order. */
+function sortedUnion (a: BigUint64Array, b: BigUint64Array): BigUint64Array {
+  const out = new BigUint64Array(a.length + b.length)
+  let i = 0
+  let j = 0
+  let n = 0
+  while (i < a.length && j < b.length) {
+    const x = a[i]!
+    const y = b[j]!
+    if (x <= y) i++
+    if (y <= x) j++
+    out[n++] = x < y ? x : y
+  }
+  while (i < a.length) out[n++] = a[i++]!
+  while (j < b.length) out[n++] = b[j++]!
+  return out.slice(0, n)
 }
 
 /** The profile of a file from its state. */
@@ -291,18 +310,22 @@ function addSum ([sum, c]: [number, number], x: number): [number, number] {
   return [t, c + (Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum)]
 }
 
-const MASK64 = (1n << 64n) - 1n
-
-function addToSketch (sketch: Uint8Array, hashes: bigint[], bits: number): void {
-  for (const h of hashes) {
-    const index = Number(h >> BigInt(64 - bits))
-    const rest = (h << BigInt(bits)) & MASK64
-    const rank = rest === 0n ? 65 - bits : 65 - rest.toString(2).length
+function addToSketch (sketch: Uint8Array, hashes: BigUint64Array, bits: number): void {
+  // Each hash as two 32-bit halves (little-endian), without a BigInt per hash: the register is its top `bits`
+  // bits, the rank one more than the leading zeros of the rest.
+  const halves = new Uint32Array(hashes.buffer, hashes.byteOffset, hashes.length * 2)
+  for (let k = 0; k < halves.length; k += 2) {
+    const lo = halves[k]!
+    const hi = halves[k + 1]!
+    const restHi = ((hi << bits) | (lo >>> (32 - bits))) >>> 0
+    const restLo = (lo << bits) >>> 0
+    const rank = restHi !== 0 ? Math.clz32(restHi) + 1 : restLo !== 0 ? 33 + Math.clz32(restLo) : 65 - bits
+    const index = hi >>> (32 - bits)
     if (rank > sketch[index]!) sketch[index] = rank
   }
 }
 
-function sketchOf (hashes: bigint[], bits: number): Uint8Array {
+function sketchOf (hashes: BigUint64Array, bits: number): Uint8Array {
   const sketch = new Uint8Array(1 << bits)
   addToSketch(sketch, hashes, bits)
   return sketch
@@ -338,7 +361,7 @@ function emptyColumn (): ColumnState {
     dateMaxZone: NAIVE,
     lengthMin: 2 ** 31 - 1,
     lengthMax: -1,
-    hashes: [],
+    hashes: new BigUint64Array(0),
     sketch: undefined,
     samples: []
   }

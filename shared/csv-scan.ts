@@ -23,10 +23,16 @@ export interface ScanDialect {
   comment: string | null
 }
 
-/** What to profile: at most `maxColumns` columns, and the first record too when it is data (no header). */
+/**
+ * What to profile: at most `maxColumns` columns, and the first record too when it is data (no header). `count`
+ * false scans in counting-only mode (no field is profiled); `fields` starts the scan at a record start in the
+ * middle of a file whose records have that many fields (every record is data, there is no header to read).
+ */
 export interface ProfileOptions {
   maxColumns: number
   firstIsData: boolean
+  countOnly?: boolean
+  fields?: number
 }
 
 const Status = { more: 0, fieldCount: 1, recordSize: 2, unclosedQuote: 4, unsupported: 5, longField: 6 } as const
@@ -53,9 +59,15 @@ export class CsvScanner {
   #header: Buffer | undefined
   readonly #samples: string[][] = []
 
-  constructor (maxRecordBytes: number, dialect: ScanDialect, profile: ProfileOptions = { maxColumns: 10_000, firstIsData: false }) {
-    this.#wasm = instantiate()
+  /** `wasm`: an instance to reuse (reset here), when no other scanner is using it any more. */
+  constructor (maxRecordBytes: number, dialect: ScanDialect, profile: ProfileOptions = { maxColumns: 10_000, firstIsData: false }, wasm: CsvWasm = instantiate()) {
+    this.#wasm = wasm
     this.#wasm.reset(maxRecordBytes, byte(dialect.delimiter), byte(dialect.quote), dialect.comment === null ? -1 : byte(dialect.comment), profile.maxColumns, profile.firstIsData)
+    if (profile.countOnly === true) this.#wasm.countOnly()
+    if (profile.fields !== undefined) {
+      this.#wasm.expect(profile.fields)
+      this.#header = Buffer.alloc(0)
+    }
     this.#maxRecordBytes = maxRecordBytes
     this.#quote = dialect.quote
     this.#maxColumns = profile.maxColumns
@@ -74,6 +86,11 @@ export class CsvScanner {
   /** Fields in the header; -1 until it has been seen. */
   get headerFields (): number {
     return this.#wasm.headerFields()
+  }
+
+  /** The offset in the scanned text where the unfinished record starts: the bytes before it are whole records. */
+  get cut (): number {
+    return this.#wasm.cut()
   }
 
   /** The profile of the data fields scanned so far (every column of the header's width). */

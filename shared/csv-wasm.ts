@@ -14,6 +14,9 @@ export interface CsvWasm {
   headerFields: () => number
   headerBytes: () => number
   blanks: () => number
+  cut: () => number
+  countOnly: () => void
+  expect: (fields: number) => void
   profileColumns: (count: number) => void
   columnsBase: () => number
   columnStride: () => number

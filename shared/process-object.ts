@@ -3,6 +3,7 @@ import type { FileProfile } from './column-profile.ts'
 import { extractCsvMetadata, type CsvMetadata } from './csv-metadata.ts'
 import { processingRecord, verdictRecord, type FileMetadata, type UploadedObject } from './file-record.ts'
 import type { ExtractLimits } from './limits.ts'
+import type { PieceProfiler } from './csv-pieces.ts'
 import type { Logger } from './logger.ts'
 import { ProcessingError } from './processing-error.ts'
 import type { PublishVerdict } from './verdict-event.ts'
@@ -32,6 +33,8 @@ export interface ProcessDeps {
   publishVerdict: PublishVerdict
   logger: Logger
   limits: ExtractLimits
+  /** Threads that profile pieces of a file while this one counts its rows (./csv-pieces.ts); none: one thread does both. */
+  profiler?: PieceProfiler
 }
 
 export interface CreatedObject extends UploadedObject {
@@ -72,7 +75,7 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
       opened = undefined
       return body
     }
-    const { profile, ...metadata }: CsvMetadata & { profile?: FileProfile } = await extractCsvMetadata(open, deps.limits)
+    const { profile, ...metadata }: CsvMetadata & { profile?: FileProfile } = await extractCsvMetadata(open, deps.limits, deps.profiler)
     record = verdictRecord(base, { metadata, profile, etag: stored.etag, size: stored.size })
     // Before the verdict: a processed record's profile is always there to read.
     if (profile !== undefined) await deps.saveProfile(record, profile)

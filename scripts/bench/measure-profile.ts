@@ -1,12 +1,18 @@
 // Child process of the profile bench: reads one CSV file one way and prints {rows, columns, seconds, cpuSeconds,
 // peakRssMb} as JSON, so each engine's peak RSS is its own.
 //   raw      the file's bytes read (and gunzipped, for .gz) and dropped: the ceiling for any reader
-//   profile  the product's extractor, from a file stream: metadata and the profile of every column
+//   count    the scanner alone in counting-only mode (no field profiled): what the handler's thread does in parallel
+//   profile  the product's extractor, from a file stream: metadata and the profile of every column; with
+//            PROFILE_WORKERS=N (N > 0), pieces profiled by N worker threads while this one counts
 //   duckdb   DuckDB's SUMMARIZE over read_csv (@duckdb/node-api)
 //   polars   polars' readCSV, then describe (nodejs-polars)
 import { createReadStream, readFileSync } from 'node:fs'
 import { createGunzip } from 'node:zlib'
 import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
+import { detectDialect } from '../../shared/csv-dialect.ts'
+import { CsvScanner } from '../../shared/csv-scan.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
+import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
 
 const [mode, path] = process.argv.slice(2) as [string, string]
@@ -20,8 +26,20 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
     if (bytes === 0) throw new Error(`${path} is empty`)
     return { rows: undefined, columns: undefined }
   }
+  if (mode === 'count') {
+    let scanner: CsvScanner | undefined
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      scanner ??= new CsvScanner(DEFAULT_LIMITS.maxRecordBytes, detectDialect(chunk, false).dialect, { maxColumns: DEFAULT_LIMITS.maxColumns, firstIsData: false, countOnly: true })
+      scanner.push(chunk)
+    }
+    scanner!.end()
+    return { rows: scanner!.rows, columns: scanner!.headerFields }
+  }
   if (mode === 'profile') {
-    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => createReadStream(path, { highWaterMark: 1 << 20 }))
+    const workers = Number(process.env.PROFILE_WORKERS ?? 0)
+    const pool = workers > 0 ? new ProfilePool(workers) : undefined
+    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => createReadStream(path, { highWaterMark: 1 << 20 }), DEFAULT_LIMITS, pool)
+    await pool?.close()
     return { rows: metadata.row_count, columns: metadata.profile?.columns.length }
   }
   if (mode === 'duckdb') {

@@ -102,8 +102,10 @@ async function bundleMeasurer (): Promise<string> {
   mkdirSync(dir, { recursive: true })
   const outfile = join(dir, 'measure-profile.mjs')
   await build({
-    entryPoints: [here('./measure-profile.ts')],
-    outfile,
+    // The profile pool's threads load profile-worker.mjs beside the program, as beside the deployed handler.
+    entryPoints: { 'measure-profile': here('./measure-profile.ts'), 'profile-worker': here('../../lambda/profile-worker.ts') },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',

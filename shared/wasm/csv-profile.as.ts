@@ -108,8 +108,18 @@ let pendingSamples: i32 = 0
 let columnCapacity: i32 = 0
 let sampleCapacity: i32 = 0
 
-/** Starts a profile of at most `limit` columns (their records are allocated as fields reach them). */
+/** Starts a profile of at most `limit` columns (their records are allocated as fields reach them), freeing the last one. */
 export function profileInit (limit: i32): void {
+  // The heap starts over: an instance can profile one file (or piece) after another.
+  heapTop = 0
+  memory.fill(FREE_LISTS, 0, 4 * 32)
+  scratch = 0
+  scratchSize = 0
+  valueBuffer = 0
+  valueBufferSize = 0
+  maxSlots = 16384
+  exactBound = EXACT_MAX
+  hllBits = 14
   columnLimit = limit
   columnCapacity = 0
   columns = 0

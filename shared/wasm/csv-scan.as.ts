@@ -44,6 +44,8 @@ const lfs: v128 = i8x16.splat(<i8>LF)
 const crs: v128 = i8x16.splat(<i8>CR)
 
 let maxRecordBytes: i32 = 0
+/** False in counting-only mode: fields are found and counted, never profiled. */
+let profileOn = true
 let profileFirst = false
 let expectedFields: i32 = -1
 let headerEnd: i64 = -1
@@ -67,9 +69,24 @@ export function headerFields (): i32 { return expectedFields }
 export function headerBytes (): f64 { return <f64>headerEnd }
 /** Blank lines skipped so far. */
 export function blanks (): i32 { return blankLines }
+/**
+ * The stream offset where the unfinished record (or comment line) starts, or where the scan stands between
+ * records: every byte before it belongs to complete records, so a piece of the text may end there.
+ */
+export function cut (): f64 { return <f64>(state == RECORD ? base + <i64>pos : recordStart) }
+
+/** Counting-only mode: records are found and checked, no field is profiled (call after `reset`). */
+export function countOnly (): void { profileOn = false }
+
+/** Starts in the middle of a file whose records have `fields` fields: every record is data (call after `reset`). */
+export function expect (fields: i32): void {
+  expectedFields = fields
+  headerEnd = 0
+  profileColumns(fields)
+}
 
 /**
- * Starts a new file: the record size limit, the delimiter and quote bytes, the comment byte or -1, the most
+ * Starts a new file (or piece), forgetting the last: the record size limit, the delimiter and quote bytes, the comment byte or -1, the most
  * columns to profile, and whether the first record is data (no header) to profile too.
  */
 export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentByte: i32, columnLimit: i32, firstIsData: bool): void {
@@ -80,6 +97,20 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
   delimiters = i8x16.splat(<i8>delimiterByte)
   quotes = i8x16.splat(<i8>quoteByte)
   profileFirst = firstIsData
+  profileOn = true
+  expectedFields = -1
+  headerEnd = -1
+  filled = 0
+  pos = 0
+  base = 0
+  state = RECORD
+  fieldStart = 0
+  escaped = false
+  afterCr = false
+  column = 0
+  recordStart = 0
+  rows = 0
+  blankLines = 0
   profileInit(columnLimit)
 }
 
@@ -149,7 +180,7 @@ function nextLineEnd (i: i32, n: i32): i32 {
 }
 
 @inline function field (start: i32, end: i32, withEscapes: bool): void {
-  if (expectedFields >= 0 || profileFirst) profileField(column, BUFFER + <usize>start, end - start, withEscapes, quote)
+  if (profileOn && (expectedFields >= 0 || profileFirst)) profileField(column, BUFFER + <usize>start, end - start, withEscapes, quote)
 }
 
 /** The record that ends before buffer offset `end` (for `finish`): MORE, or why the file is not the scanner's. */
@@ -179,7 +210,7 @@ export function scan (added: i32): i32 {
   let start = fieldStart
   let withEscapes = escaped
   let cr = afterCr
-  let profiling = expectedFields >= 0 || profileFirst
+  let profiling = profileOn && (expectedFields >= 0 || profileFirst)
   let status = MORE
   for (;;) {
     if (at == RECORD) {
@@ -196,6 +227,7 @@ export function scan (added: i32): i32 {
         continue
       }
       if (c == comment) {
+        recordStart = base + <i64>i
         at = COMMENT
         i++
         continue
@@ -257,7 +289,7 @@ export function scan (added: i32): i32 {
       expectedFields = col + 1
       headerEnd = base + <i64>i
       profileColumns(expectedFields)
-      profiling = true
+      profiling = profileOn
     } else if (col + 1 != expectedFields) {
       status = FIELD_COUNT
       break

@@ -11,6 +11,12 @@ import { parseOptions } from '../../shared/csv-dialect.ts'
 import { extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/csv-metadata.ts'
 import type { Dialect, Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
+import { ProfilePool } from '../../lambda/profile-pool.ts'
+
+/** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
+const pools = [new ProfilePool(1, 1), new ProfilePool(2, 17), new ProfilePool(3, 64)]
+t.teardown(() => Promise.all(pools.map(pool => pool.close())))
+let runs = 0
 
 type Outcome = { ok: CsvMetadata } | { code: string, line: number | undefined, byte: number | undefined, problems: unknown }
 
@@ -61,6 +67,12 @@ async function disagreement (bytes: Buffer, cuts: number[]): Promise<string | un
   const fast = await outcome(() => extractCsvMetadata(() => chunks))
   if (JSON.stringify(fast) !== JSON.stringify(reference)) {
     return `extractor ${JSON.stringify(fast)} != csv-parse ${JSON.stringify(reference)}`
+  }
+  // In parallel: the same verdict and counts (profiles are compared in profile-differential.test.ts).
+  const parallel = await outcome(() => extractCsvMetadata(() => chunks, DEFAULT_LIMITS, pools[runs++ % pools.length]))
+  const withoutProfile = (o: Outcome) => JSON.stringify('ok' in o ? { ...o.ok, profile: o.ok.profile.rows } : o)
+  if (withoutProfile(parallel) !== withoutProfile(fast)) {
+    return `in parallel ${withoutProfile(parallel)} != sequential ${withoutProfile(fast)}`
   }
   if (!('ok' in reference)) return undefined
   const found = reference.ok

@@ -13,6 +13,11 @@ import { fileProfile, mergeStates } from '../../shared/csv-profile.ts'
 import { CsvScanner } from '../../shared/csv-scan.ts'
 import type { Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
+import { ProfilePool } from '../../lambda/profile-pool.ts'
+
+/** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
+const pools = [new ProfilePool(1, 1), new ProfilePool(2, 23), new ProfilePool(3, 80)]
+t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 
 // ---- the reference profiler: regular expressions, Date, BigInt; nothing of the product's profiler
 
@@ -257,7 +262,7 @@ function split (bytes: Buffer, cuts: number[]): Buffer[] {
   return chunks
 }
 
-t.test('both paths give the reference profile, in every dialect, encoding and chunking', async t => {
+t.test('both paths, and pieces profiled in parallel, give the reference profile, in every dialect, encoding and chunking', async t => {
   let profiled = 0
   const runs = 400
   await fc.assert(fc.asyncProperty(file, fc.array(fc.nat(), { maxLength: 6 }), async ({ text, bytes }, cuts) => {
@@ -270,8 +275,10 @@ t.test('both paths give the reference profile, in every dialect, encoding and ch
       return
     }
     const slow = await parseFully(() => [bytes])
+    const parallel = await extractCsvMetadata(() => split(bytes, cuts), DEFAULT_LIMITS, pools[profiled % pools.length])
     const reference = referenceProfile(bytes, fast)
-    const problem = difference(fast.profile, reference) ?? difference(slow.profile, reference)
+    const problem = difference(fast.profile, reference) ?? difference(slow.profile, reference) ?? difference(parallel.profile, fast.profile) ??
+      (parallel.row_count === fast.row_count ? undefined : `in parallel ${parallel.row_count} rows, sequentially ${fast.row_count}`)
     if (problem !== undefined) throw new Error(`${JSON.stringify(text)} cut at ${JSON.stringify(cuts)}:\n  ${problem}`)
     profiled++
   }), { numRuns: runs })
@@ -318,4 +325,18 @@ t.test('past the exact bound, the distinct count is a HyperLogLog estimate withi
   t.ok(Math.abs(mixed.distinct.count - 50_000) < 50_000 * 4 * 0.0081, `${mixed.distinct.count} estimates 50,000`)
   t.same(id.samples, ['0', '1', '2', '3', '4'])
   t.same([id.min, id.max, id.mean], [0, 59_999, 29_999.5])
+})
+
+t.test('pieces cut at record starts, with quoted fields of several lines around every cut, profile as one read', async t => {
+  const rows = Array.from({ length: 500 }, (_, i) => `${i},"line ${i}\nand ""more""\r\n${i % 13}",${i % 3 === 0 ? 'NA' : (i / 7).toFixed(3)},2024-01-${String(1 + i % 28).padStart(2, '0')}`)
+  const bytes = Buffer.from('id,text,x,day\n' + rows.join('\n') + '\n')
+  const pool = pools[2]!
+  let pieces = 0
+  const counting = { workers: pool.workers, pieceBytes: 100, profile: (...args: Parameters<ProfilePool['profile']>) => { pieces++; return pool.profile(...args) } }
+  const sequential = await extractCsvMetadata(() => split(bytes, [1000, 5000, 5001]))
+  const parallel = await extractCsvMetadata(() => split(bytes, [1000, 5000, 5001]), DEFAULT_LIMITS, counting)
+  t.ok(pieces > 100, `${pieces} pieces`)
+  t.equal(parallel.row_count, 500)
+  t.equal(difference(parallel.profile, sequential.profile), undefined)
+  t.same(parallel.profile.columns[1]!.samples, sequential.profile.columns[1]!.samples)
 })
