@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { SignatureV4 } from '@smithy/signature-v4'
-import { build } from 'esbuild'
 import { buildApp } from '../../api/app.ts'
 import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
 import { Sha256 } from '../../embedded/s3/sigv4.ts'
@@ -19,6 +18,7 @@ import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '.
 import { processorEnvironment } from '../../infra/pipeline.ts'
 import { freePort } from '../lib/free-port.ts'
 import { coldStart, startService } from './cold-start.ts'
+import { bundleMeasurer } from './bundle-measurer.ts'
 import { generateCsv } from './generate-csv.ts'
 import { pipelineBench, pipelineTable, prepareSmallSample } from './pipeline-bench.ts'
 import { profileBench } from './profile-bench.ts'
@@ -59,25 +59,6 @@ async function freshConfig (): Promise<EmbeddedConfig> {
   return loadEmbeddedConfig({}, { embeddedPort: await freePort(), port: 0, dataDir, logLevel: 'silent' })
 }
 
-/**
- * The measuring program, bundled by esbuild as the Lambda handler would be deployed, so the numbers (peak RSS
- * above all) are those of plain Node running bundled code, not of the TypeScript loader.
- */
-async function bundleMeasurer (): Promise<string> {
-  const outfile = join(workDir, 'measure-extraction.mjs')
-  await build({
-    entryPoints: [here('./measure-extraction.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" }
-  })
-  return outfile
-}
-
 interface Measurement { bytes: number, rows?: number, seconds: number, cpuSeconds: number, peakRssMb: number }
 
 const REPEATS = 3
@@ -90,7 +71,7 @@ function median (runs: Measurement[]): Measurement {
 
 /** GetObject rate vs the product's handler vs csv-parse, each in its own process so peak RSS is its own. */
 async function extraction (): Promise<void> {
-  const measurer = await bundleMeasurer()
+  const measurer = await bundleMeasurer({ 'measure-extraction': here('./measure-extraction.ts') }, workDir)
   const config = await freshConfig()
   const credentials = config.credentials ?? EMBEDDED_CREDENTIALS
   const emulator = await startAwsEmulator({ host: '127.0.0.1', port: config.embeddedPort, dataDir: config.dataDir, buckets: [config.bucketName], credentials, onS3Event: () => {} })

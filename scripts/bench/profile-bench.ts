@@ -9,11 +9,19 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createGzip } from 'node:zlib'
-import { build } from 'esbuild'
+import { bundleMeasurer } from './bundle-measurer.ts'
 import { generateCsv } from './generate-csv.ts'
 
 const run = promisify(execFile)
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+/** Where the measurer is bundled: in node_modules, so DuckDB's and polars' native packages, left out of the bundle, resolve. */
+function benchCache (): string {
+  const dir = here('../../node_modules/.cache/csv-metadata-bench')
+  mkdirSync(dir, { recursive: true })
+  return dir
+}
+
 const ENGINES = ['raw', 'profile', 'duckdb', 'polars'] as const
 type Engine = typeof ENGINES[number]
 /** Raw and profile runs are cheap: three each, alternating, median kept (the raw rate swings on a shared machine). */
@@ -93,30 +101,6 @@ const mb = (bytes: number) => Math.round(bytes / 1e6)
 /** npm leaves out polars' native package on Node 20: it declares `engines: node >= 22`, and the package is optional. */
 const POLARS_ON_NODE_20 = ' (on Node 20, npm skips polars\' native package, which asks for Node 22; `npm install --no-save nodejs-polars-linux-x64-gnu@0.25.2` adds it, and it runs)'
 
-/**
- * The measuring program bundled as the Lambda is deployed (plain Node, no TypeScript loader in its RSS), into
- * node_modules/.cache so that DuckDB's and polars' native packages, left out of the bundle, resolve from there.
- */
-async function bundleMeasurer (): Promise<string> {
-  const dir = here('../../node_modules/.cache/csv-metadata-bench')
-  mkdirSync(dir, { recursive: true })
-  const outfile = join(dir, 'measure-profile.mjs')
-  await build({
-    // The profile pool's threads load profile-worker.mjs beside the program, as beside the deployed handler.
-    entryPoints: { 'measure-profile': here('./measure-profile.ts'), 'profile-worker': here('../../lambda/profile-worker.ts') },
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    external: ['@duckdb/node-api', 'nodejs-polars'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" }
-  })
-  return outfile
-}
-
 function median (runs: Run[]): Run {
   const sorted = [...runs].sort((a, b) => a.seconds - b.seconds)
   return { ...sorted[Math.floor(sorted.length / 2)]!, peakRssMb: Math.max(...runs.map(r => r.peakRssMb)) }
@@ -128,7 +112,10 @@ export async function profileBench (table: Table): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'csv-profile-bench-'))
   try {
     const files = await prepareFiles(dir)
-    const measurer = await bundleMeasurer()
+    const measurer = await bundleMeasurer(
+      // The profile pool's threads load profile-worker.mjs beside the program, as beside the deployed handler.
+      { 'measure-profile': here('./measure-profile.ts'), 'profile-worker': here('../../lambda/profile-worker.ts') },
+      benchCache(), ['@duckdb/node-api', 'nodejs-polars'])
     // An engine that cannot load is skipped from then on; one that fails on a file is reported for that file.
     const skipped = new Map<Engine, string>()
     const failures: string[] = []
