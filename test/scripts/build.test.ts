@@ -22,8 +22,9 @@ const artifacts = await buildAll(outDir)
 t.test('the processor zip holds the bundle at its root, and the same code gives the same bytes', async t => {
   const zip = await readFile(artifacts.processorZip)
   const files = unzipSync(zip)
-  t.same(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map'])
-  t.same(Buffer.from(files['index.mjs']!), await readFile(join(artifacts.processorDir, 'index.mjs')))
+  // The profile pool's threads load profile-worker.mjs from beside the handler.
+  t.same(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map', 'profile-worker.mjs', 'profile-worker.mjs.map'])
+  for (const name of ['index.mjs', 'profile-worker.mjs']) t.same(Buffer.from(files[name]!), await readFile(join(artifacts.processorDir, name)), name)
   const again = await buildProcessor(join(outDir, 'again'))
   t.same(await readFile(again.processorZip), zip, 'deterministic: an unchanged function is not redeployed')
 })
