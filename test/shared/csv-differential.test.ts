@@ -12,6 +12,7 @@ import { extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/c
 import type { Dialect, Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
+import { split } from '../helpers/chunks.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
 const pools = [new ProfilePool(1, 1), new ProfilePool(2, 17), new ProfilePool(3, 64)]
@@ -28,18 +29,6 @@ async function outcome (run: () => Promise<CsvMetadata>): Promise<Outcome> {
     if (code === undefined) throw err
     return { code, line, byte, problems }
   }
-}
-
-/** Splits `bytes` at the given offsets. */
-function split (bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map(c => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let start = 0
-  for (const point of [...points, bytes.length]) {
-    if (point > start) chunks.push(bytes.subarray(start, point))
-    start = Math.max(start, point)
-  }
-  return chunks
 }
 
 /** What the scanner alone says about UTF-8 text: rows and header width, or that it gave up. */

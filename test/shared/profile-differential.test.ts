@@ -14,6 +14,7 @@ import { CsvScanner } from '../../shared/csv-scan.ts'
 import type { Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
+import { split } from '../helpers/chunks.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
 const pools = [new ProfilePool(1, 1), new ProfilePool(2, 23), new ProfilePool(3, 80)]
@@ -250,17 +251,6 @@ const file = fc.record({
   const bytes = encode(text, encoding)
   return { text, bytes: gzip ? gzipSync(bytes) : bytes }
 })
-
-function split (bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map(c => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let start = 0
-  for (const point of [...points, bytes.length]) {
-    if (point > start) chunks.push(bytes.subarray(start, point))
-    start = Math.max(start, point)
-  }
-  return chunks
-}
 
 t.test('both paths, and pieces profiled in parallel, give the reference profile, in every dialect, encoding and chunking', async t => {
   let profiled = 0
