@@ -13,6 +13,7 @@ import type { Dialect, Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { split } from '../helpers/chunks.ts'
+import { encode } from '../helpers/encode.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
 const pools = [new ProfilePool(1, 1), new ProfilePool(2, 17), new ProfilePool(3, 64)]
@@ -79,17 +80,6 @@ async function disagreement (bytes: Buffer, cuts: number[]): Promise<string | un
   if (scanned.rows + (found.dialect.header ? 0 : 1) !== found.row_count) return `scanner rows ${scanned.rows} != ${found.row_count}`
   if (scanned.fields !== found.column_count) return `scanner fields ${scanned.fields} != ${found.column_count}`
   return undefined
-}
-
-/** The bytes of `text` in `encoding` (Windows-1252: the characters this test uses, others as "?"). */
-function encode (text: string, encoding: Encoding): Buffer {
-  switch (encoding) {
-    case 'utf-8': return Buffer.from(text)
-    case 'utf-8-bom': return Buffer.from('\ufeff' + text)
-    case 'utf-16le': return Buffer.from('\ufeff' + text, 'utf16le')
-    case 'utf-16be': return Buffer.from('\ufeff' + text, 'utf16le').swap16()
-    case 'windows-1252': return Buffer.from([...text].map(c => c === '€' ? 0x80 : c === '–' ? 0x96 : c.codePointAt(0)! < 0x100 ? c.codePointAt(0)! : 0x3f))
-  }
 }
 
 const encoding = fc.constantFrom<Encoding>('utf-8', 'utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'windows-1252')

@@ -15,6 +15,7 @@ import type { Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { split } from '../helpers/chunks.ts'
+import { encode } from '../helpers/encode.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
 const pools = [new ProfilePool(1, 1), new ProfilePool(2, 23), new ProfilePool(3, 80)]
@@ -207,16 +208,6 @@ const dialect = fc.record({
   quoteAll: fc.constantFrom(0, 0.2, 1)
 })
 const encoding = fc.constantFrom<Encoding>('utf-8', 'utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'windows-1252')
-
-function encode (text: string, encoding: Encoding): Buffer {
-  switch (encoding) {
-    case 'utf-8': return Buffer.from(text)
-    case 'utf-8-bom': return Buffer.from('\ufeff' + text)
-    case 'utf-16le': return Buffer.from('\ufeff' + text, 'utf16le')
-    case 'utf-16be': return Buffer.from('\ufeff' + text, 'utf16le').swap16()
-    case 'windows-1252': return Buffer.from([...text].map(c => c.codePointAt(0)! < 0x100 ? c.codePointAt(0)! : 0x3f))
-  }
-}
 
 const file = fc.record({
   dialect,
