@@ -33,24 +33,28 @@ export async function generateCsv (path: string, megabytes: number): Promise<{ r
     const known = JSON.parse(readFileSync(sidecar, 'utf8')) as { rows: number, bytes: number }
     if (statSync(path).size === known.bytes) return known
   }
-  const target = megabytes * 1024 * 1024
   const next = random(megabytes)
+  const { rows, bytes } = await writeCsv(path, HEADER, megabytes * 1024 * 1024, id => row(id, next))
+  writeFileSync(sidecar, JSON.stringify({ rows, bytes }))
+  return { rows, bytes }
+}
+
+/** Writes `header`, then `row(1)`, `row(2)`, … to `path` in 1 MiB batches until it holds about `bytes`. */
+export async function writeCsv (path: string, header: string, bytes: number, row: (i: number) => string): Promise<{ bytes: number, rows: number }> {
   const out = createWriteStream(path)
-  let bytes = 0
+  let written = 0
   let rows = 0
-  let batch = HEADER
-  while (bytes + batch.length < target) {
-    rows++
-    batch += row(rows, next)
+  let batch = header
+  while (written + batch.length < bytes) {
+    batch += row(++rows)
     if (batch.length > 1 << 20) {
-      bytes += Buffer.byteLength(batch)
+      written += Buffer.byteLength(batch)
       if (!out.write(batch)) await once(out, 'drain')
       batch = ''
     }
   }
-  bytes += Buffer.byteLength(batch)
+  written += Buffer.byteLength(batch)
   out.end(batch)
   await once(out, 'finish')
-  writeFileSync(sidecar, JSON.stringify({ rows, bytes }))
-  return { rows, bytes }
+  return { bytes: written, rows }
 }

@@ -1,8 +1,7 @@
 // `npm run bench`'s pipeline table: PUT answered → final status readable through GET /files/{name} on an `npm start`
 // in its own process, next to a raw GetObject of the same object in the same run, per file shape, warm and cold.
 //   node --import tsx scripts/bench/pipeline-bench.ts --large-mb 200 --small 200 [--shapes quoted,wide] [--profile DIR]
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { once } from 'node:events'
+import { existsSync, mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -12,7 +11,7 @@ import { createS3Client } from '../../aws/clients.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig } from '../../embedded/config.ts'
 import { putUpload, requestUpload, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
 import { startService } from './cold-start.ts'
-import { generateCsv } from './generate-csv.ts'
+import { generateCsv, writeCsv } from './generate-csv.ts'
 
 /** A file shape: a header and the i-th row (both with their line break). The bench generator's shape writes its own files. */
 interface Shape { name: string, header: string, row: (i: number) => string }
@@ -55,21 +54,7 @@ async function writeShape (path: string, shape: Shape, megabytes: number): Promi
   if (existsSync(sidecar) && existsSync(path) && statSync(path).size === (JSON.parse(readFileSync(sidecar, 'utf8')) as { bytes: number }).bytes) {
     return statSync(path).size
   }
-  const out = createWriteStream(path)
-  let bytes = 0
-  let i = 0
-  let batch = shape.header
-  while (bytes + batch.length < target) {
-    batch += shape.row(i++)
-    if (batch.length > 1 << 20) {
-      bytes += batch.length
-      if (!out.write(batch)) await once(out, 'drain')
-      batch = ''
-    }
-  }
-  bytes += batch.length
-  out.end(batch)
-  await once(out, 'finish')
+  const { bytes } = await writeCsv(path, shape.header, target, i => shape.row(i - 1))
   writeFileSync(sidecar, JSON.stringify({ bytes }))
   return bytes
 }

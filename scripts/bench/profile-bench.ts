@@ -1,7 +1,6 @@
 // `npm run bench`'s profile table: the product's column profile against DuckDB SUMMARIZE and polars describe,
 // on the same files, each engine in its own process (so peak RSS is its own), with the raw read as the ceiling.
 import { execFile } from 'node:child_process'
-import { once } from 'node:events'
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createGzip } from 'node:zlib'
 import { bundleMeasurer } from './bundle-measurer.ts'
-import { generateCsv } from './generate-csv.ts'
+import { generateCsv, writeCsv } from './generate-csv.ts'
 
 const run = promisify(execFile)
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
@@ -30,26 +29,6 @@ const REPEATS = 3
 interface BenchFile { label: string, path: string, csvBytes: number, rows: number }
 interface Run { rows?: number, columns?: number, seconds: number, cpuSeconds: number, peakRssMb: number }
 export type Table = (title: string, head: string[], rows: Array<Array<string | number>>) => void
-
-/** Writes `text()` batches to `path` until it holds about `bytes`; returns the bytes and rows written. */
-async function writeCsv (path: string, header: string, bytes: number, row: (i: number) => string): Promise<{ bytes: number, rows: number }> {
-  const out = createWriteStream(path)
-  let written = 0
-  let rows = 0
-  let batch = header
-  while (written + batch.length < bytes) {
-    batch += row(++rows)
-    if (batch.length > 1 << 20) {
-      written += Buffer.byteLength(batch)
-      if (!out.write(batch)) await once(out, 'drain')
-      batch = ''
-    }
-  }
-  written += Buffer.byteLength(batch)
-  out.end(batch)
-  await once(out, 'finish')
-  return { bytes: written, rows }
-}
 
 const CITIES = ['New York', 'Los Angeles', 'Sao Paulo, SP', 'Zurich', 'Tokyo', 'Lagos', 'Paris', 'Mumbai']
 
