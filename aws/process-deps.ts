@@ -12,8 +12,9 @@ import { createEventBridgeClient, eventBridgePublisher } from './verdict-events.
 export function createProcessDeps (config: Config, logger: Logger): ProcessDeps {
   const s3 = createS3Client(config)
   const table = new MetadataTable(createDocumentClient(config), config.tableName)
+  const reads = { rangeBytes: config.s3RangeBytes, concurrency: config.s3ReadConcurrency }
   return {
-    readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag),
+    readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag, reads),
     saveRecord: async (record, orderingKey) =>
       table.put(fitsInItem(record) ? record : await putRecordObject(s3, config.bucketName, record), orderingKey),
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),

@@ -60,3 +60,13 @@ t.test('bad values fail at start-up naming every bad variable', async t => {
   t.throws(() => loadConfig({ LAMBDA_CONCURRENCY: '0' }), /LAMBDA_CONCURRENCY="0"/)
   t.throws(() => loadConfig({ AWS_ENDPOINT_URL: 'localhost:4566' }), /AWS_ENDPOINT_URL/)
 })
+
+t.test('the processor reads objects in ranges of S3_RANGE_BYTES, S3_READ_CONCURRENCY at a time; 1 is one stream', async t => {
+  t.match(loadConfig({}), { s3RangeBytes: 8 * 1024 * 1024, s3ReadConcurrency: 4 })
+  t.match(loadConfig({ S3_RANGE_BYTES: '16777216', S3_READ_CONCURRENCY: '1' }), { s3RangeBytes: 16 * 1024 * 1024, s3ReadConcurrency: 1 })
+  const err = t.throws(() => loadConfig({ S3_RANGE_BYTES: '1000', S3_READ_CONCURRENCY: '0' })) as ConfigError
+  t.match(err.message, /S3_RANGE_BYTES="1000": must be >= 65536 \(Bytes per GetObject/)
+  t.match(err.message, /S3_READ_CONCURRENCY="0": must be >= 1 \(GetObject requests the processor keeps in flight/)
+  t.throws(() => loadConfig({ S3_RANGE_BYTES: '8MB' }), /S3_RANGE_BYTES="8MB": must be integer/)
+  t.throws(() => loadConfig({ S3_READ_CONCURRENCY: '65' }), /S3_READ_CONCURRENCY="65": must be <= 64/)
+})

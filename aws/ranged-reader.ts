@@ -1,0 +1,94 @@
+// Reads one version of an S3 object by byte-range GETs in parallel, delivered in order as one byte stream.
+import { addAbortSignal, type Readable } from 'node:stream'
+import { GetObjectCommand, S3ServiceException, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3'
+import type { StoredObject } from '../shared/process-object.ts'
+
+export interface RangedReads {
+  /** Bytes per GetObject (AWS recommends 8–16 MB). */
+  rangeBytes: number
+  /** GetObject requests in flight at once; about as many ranges are held ahead of the reader. */
+  concurrency: number
+}
+
+/**
+ * Opens the object with a GET of its first range, whose Content-Range gives the size and whose ETag pins the
+ * version: every later range is asked for with If-Match that ETag, so two versions are never mixed (a replaced
+ * object fails that range with S3's PreconditionFailed). The body streams the first range while the next ones
+ * download, each read whole into memory, at most `concurrency` requests at a time; when the reader stops early,
+ * the requests in flight are aborted. With `etag`, the object must still be that version.
+ */
+export async function readRanges (s3: S3Client, bucket: string, key: string, etag: string | undefined, reads: RangedReads): Promise<StoredObject> {
+  const get = (ifMatch: string | undefined, range?: string, abortSignal?: AbortSignal) =>
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch, Range: range }), { abortSignal })
+  let first: GetObjectCommandOutput
+  try {
+    first = await get(etag, byteRange(0, reads.rangeBytes - 1))
+  } catch (err) {
+    if (!(err instanceof S3ServiceException && err.$metadata.httpStatusCode === 416)) throw err
+    // S3 refuses any range of an empty object (416 InvalidRange): read it whole, which is then nothing to read.
+    return whole(await get(etag))
+  }
+  const size = totalSize(first.ContentRange)
+  if (size === undefined || size <= reads.rangeBytes) return whole(first)
+  const pinned = first.ETag ?? ''
+  const fetchRange = async (index: number, signal: AbortSignal): Promise<Uint8Array[]> => {
+    const start = index * reads.rangeBytes
+    const end = Math.min(size, start + reads.rangeBytes) - 1
+    const response = await get(pinned, byteRange(start, end), signal)
+    const chunks: Uint8Array[] = []
+    let received = 0
+    for await (const chunk of addAbortSignal(signal, response.Body as Readable) as AsyncIterable<Uint8Array>) {
+      chunks.push(chunk)
+      received += chunk.length
+    }
+    if (received !== end - start + 1) throw new Error(`s3://${bucket}/${key}: ${byteRange(start, end)} ended after ${received} bytes`)
+    return chunks
+  }
+  const count = Math.ceil(size / reads.rangeBytes)
+  return { body: inOrder(first.Body as AsyncIterable<Uint8Array>, fetchRange, count, reads.concurrency), etag: pinned, size }
+}
+
+function byteRange (start: number, end: number): string {
+  return `bytes=${start}-${end}`
+}
+
+/** The object's size from a Content-Range (`bytes 0-8388607/1073741824`); undefined when there is none. */
+function totalSize (contentRange: string | undefined): number | undefined {
+  const match = /\/(\d+)$/.exec(contentRange ?? '')
+  return match === null ? undefined : Number(match[1])
+}
+
+function whole (response: GetObjectCommandOutput): StoredObject {
+  return { body: response.Body as AsyncIterable<Uint8Array>, etag: response.ETag ?? '', size: response.ContentLength ?? 0 }
+}
+
+/**
+ * Yields range 0 (already open) as it streams, then ranges 1 … count - 1 in order. Ranges 1 … concurrency - 1
+ * start with range 0; each range taken by the reader starts the next one, so at most `concurrency` requests are in
+ * flight and at most that many ranges wait, read, for the reader. Stopping (return or throw) aborts the rest.
+ */
+async function * inOrder (first: AsyncIterable<Uint8Array>, fetchRange: (index: number, signal: AbortSignal) => Promise<Uint8Array[]>,
+  count: number, concurrency: number): AsyncGenerator<Uint8Array> {
+  const stop = new AbortController()
+  const ahead: Array<Promise<Uint8Array[]>> = []
+  let next = 1
+  const start = () => {
+    if (next >= count) return
+    const fetched = fetchRange(next++, stop.signal)
+    // Awaited in order below; a range that fails while an earlier one is read must not be an unhandled rejection.
+    fetched.catch(() => {})
+    ahead.push(fetched)
+  }
+  try {
+    for (let i = 1; i < concurrency; i++) start()
+    yield * first
+    start()
+    while (ahead.length > 0) {
+      const chunks = await ahead.shift()!
+      start()
+      yield * chunks
+    }
+  } finally {
+    stop.abort()
+  }
+}
