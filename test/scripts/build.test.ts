@@ -44,7 +44,7 @@ t.test('the bundled processor, unzipped alone, processes S3 events from the embe
   t.match(record, { filename: 'example.csv', row_count: 2, column_count: 5, file_size_bytes: 85, column_names: ['id', 'name', 'age', 'city', 'date'] })
 })
 
-t.test('in a LocalStack-like environment the bundled processor finds the endpoint through LOCALSTACK_HOSTNAME', async t => {
+t.test('in a LocalStack-like environment the bundled processor finds the endpoint through LOCALSTACK_HOSTNAME, and reads in the ranges its variables set', async t => {
   const { config, s3, table } = await startEmulator(t)
   const { ETag } = await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'example.csv', Body: SEED }))
   const event = objectCreatedEvent(config.bucketName, config.awsRegion, { key: 'example.csv', size: 85, etag: ETag!, lastModified: new Date() })
@@ -60,12 +60,25 @@ t.test('in a LocalStack-like environment the bundled processor finds the endpoin
     BUCKET_NAME: config.bucketName,
     TABLE_NAME: config.tableName
   }
+  t.match(await invokeProcessor(env, event), { level: 'info', msg: /^processed example.csv: 2 rows/, key: 'example.csv', status: 'processed', row_count: 2 })
+  t.match(await table.get('example.csv'), { status: 'processed', row_count: 2, column_count: 5 })
+
+  // A file of several ranges, read in ranges of 64 KiB, 3 at a time, as the variables say.
+  const rows = Array.from({ length: 8000 }, (_, i) => `${i},"line one\nline two of ${i}",${i * 2}`)
+  const large = `id,note,double\n${rows.join('\n')}\n`
+  const put = await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: 'ranges.csv', Body: large }))
+  t.ok(large.length > 4 * 65536, `${large.length} bytes: five ranges or more`)
+  const ranged = objectCreatedEvent(config.bucketName, config.awsRegion, { key: 'ranges.csv', size: large.length, etag: put.ETag!, lastModified: new Date() })
+  t.match(await invokeProcessor({ ...env, S3_RANGE_BYTES: '65536', S3_READ_CONCURRENCY: '3' }, ranged), { msg: /^processed ranges.csv: 8000 rows, 3 columns/ })
+})
+
+/** Runs the bundled processor's handler on one event in a process of its own; its last log line. */
+async function invokeProcessor (env: NodeJS.ProcessEnv, event: unknown): Promise<unknown> {
   const invoke = 'const { handler } = await import(process.argv[1]); await handler(JSON.parse(process.argv[2]))'
   const { stdout } = await promisify(execFile)(process.execPath,
     ['--input-type=module', '-e', invoke, pathToFileURL(join(artifacts.processorDir, 'index.mjs')).href, JSON.stringify(event)], { env })
-  t.match(JSON.parse(stdout.trim().split('\n').at(-1)!), { level: 'info', msg: /^processed example.csv: 2 rows/, key: 'example.csv', status: 'processed', row_count: 2 })
-  t.match(await table.get('example.csv'), { status: 'processed', row_count: 2, column_count: 5 })
-})
+  return JSON.parse(stdout.trim().split('\n').at(-1)!)
+}
 
 t.test('the container\'s server has the page beside it', async t => {
   t.ok(existsSync(join(artifacts.serverDir, 'web', 'index.html')), 'dist/server/web/index.html, which server.mjs serves at /')

@@ -50,7 +50,11 @@ function decodedText (bytes: Buffer, found: CsvMetadata): string {
   return found.dialect.preamble_lines === 0 ? text : text.replace(/^[^\r\n]*(\r\n|\n|\r|$)/, '')
 }
 
-/** Checks one input under one chunking; returns a description of the disagreement, or undefined. */
+/**
+ * Checks one input under one chunking; returns a description of the disagreement, or undefined. A read in byte
+ * ranges (aws/ranged-reader.ts) reaches the extractor as one stream cut at each range's end, so it is one of these
+ * chunkings; test/aws/ranged-reader.test.ts reads files of quoted multi-line fields through real ranges.
+ */
 async function disagreement (bytes: Buffer, cuts: number[]): Promise<string | undefined> {
   const reference = await outcome(() => parseFully(() => [bytes]))
   const chunks = split(bytes, cuts)
