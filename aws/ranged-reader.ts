@@ -64,8 +64,8 @@ function whole (response: GetObjectCommandOutput): StoredObject {
 
 /**
  * Yields range 0 (already open) as it streams, then ranges 1 … count - 1 in order. Ranges 1 … concurrency - 1
- * start with range 0; each range taken by the reader starts the next one, so at most `concurrency` requests are in
- * flight and at most that many ranges wait, read, for the reader. Stopping (return or throw) aborts the rest.
+ * start with range 0; each range the reader takes starts the next one, so at most `concurrency` requests are in
+ * flight, and at most that many ranges wait, read, beside the one being read. Stopping (return or throw) aborts the rest.
  */
 async function * inOrder (first: AsyncIterable<Uint8Array>, fetchRange: (index: number, signal: AbortSignal) => Promise<Uint8Array[]>,
   count: number, concurrency: number): AsyncGenerator<Uint8Array> {
@@ -86,7 +86,8 @@ async function * inOrder (first: AsyncIterable<Uint8Array>, fetchRange: (index: 
     while (ahead.length > 0) {
       const chunks = await ahead.shift()!
       start()
-      yield * chunks
+      // Each chunk let go once yielded, so a range is not held whole until its last chunk is read.
+      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) yield chunk
     }
   } finally {
     stop.abort()

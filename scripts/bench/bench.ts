@@ -1,5 +1,5 @@
 // `npm run bench`: extraction, whole-pipeline and API numbers, all measured in one run and printed as tables.
-//   npm run bench -- --sizes 100,1024 --pipeline-mb 200 --small 100 --rounds 1 --duration 5
+//   npm run bench -- --sizes 100,1024 --ranged-mb 200 --pipeline-mb 200 --small 100 --rounds 1 --duration 5
 import { execFile } from 'node:child_process'
 import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -22,12 +22,14 @@ import { bundleMeasurer } from './bundle-measurer.ts'
 import { generateCsv } from './generate-csv.ts'
 import { pipelineBench, pipelineTable, prepareSmallSample } from './pipeline-bench.ts'
 import { profileBench } from './profile-bench.ts'
+import { rangedReadBench } from './ranged-read-bench.ts'
 
 const run = promisify(execFile)
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '100,1024' },
+    'ranged-mb': { type: 'string', default: '200' },
     small: { type: 'string', default: '100' },
     'pipeline-mb': { type: 'string', default: '200' },
     rounds: { type: 'string', default: '1' },
@@ -121,7 +123,7 @@ async function extraction (): Promise<void> {
     }
   }
   await emulator.close()
-  table(`Extraction (GetObject from the embedded S3; each run its own process; raw and extractor: median of ${REPEATS} alternating runs)`,
+  table(`Extraction (the handler's read from the embedded S3, in ranges as configured; each run its own process; raw and extractor: median of ${REPEATS} alternating runs)`,
     ['file', 'path', 'MB/s', 'M rows/s', 'peak RSS MB', 'CPU of the reader', '÷ raw read', 'row count'], rows)
 }
 
@@ -194,6 +196,7 @@ async function apiLoad (): Promise<void> {
 
 console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`)
 await extraction()
+await rangedReadBench(table, { config: await freshConfig(), workDir, megabytes: Number(values['ranged-mb']) })
 await profileBench(table)
 const pipelineOptions = { workDir, largeMb: pipelineMb, smallFiles, smallKb: 10, rounds: Number(values.rounds), log: (line: string) => process.stderr.write(line) }
 await prepareSmallSample(workDir)

@@ -1,11 +1,13 @@
 // Child process of `npm run bench`: reads one object one way and prints {bytes, rows, seconds, peakRssMb} as JSON.
-//   raw        GetObject, bytes counted and dropped: the ceiling for any extractor
-//   extractor  the product's Lambda handler on an S3 event: GetObject stream → metadata → DynamoDB item
-//   csv-parse  GetObject streamed through csv-parse alone, record by record
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
+//   raw        the handler's read (one GetObject, or S3_READ_CONCURRENCY byte ranges), bytes counted and dropped:
+//              the ceiling for any extractor
+//   extractor  the product's Lambda handler on an S3 event: object stream → metadata → DynamoDB item
+//   csv-parse  the same read streamed through csv-parse alone, record by record
+import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import type { S3Event } from 'aws-lambda'
 import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
+import { readObject } from '../../aws/object-reader.ts'
 import { parseFully } from '../../shared/csv-metadata.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { objectCreatedEvent } from '../../shared/s3-events.ts'
@@ -16,8 +18,7 @@ const config = loadConfig()
 const s3 = createS3Client(config)
 
 async function open () {
-  const { Body, ContentLength } = await s3.send(new GetObjectCommand({ Bucket: config.bucketName, Key: key }))
-  return { body: Body as AsyncIterable<Uint8Array>, size: ContentLength ?? 0 }
+  return readObject(s3, config.bucketName, key, undefined, { rangeBytes: config.s3RangeBytes, concurrency: config.s3ReadConcurrency })
 }
 
 async function measure (): Promise<{ bytes: number, rows: number | undefined }> {
