@@ -68,5 +68,5 @@ t.test('the processor reads objects in ranges of S3_RANGE_BYTES, S3_READ_CONCURR
   t.match(err.message, /S3_RANGE_BYTES="1000": must be >= 65536 \(Bytes per GetObject/)
   t.match(err.message, /S3_READ_CONCURRENCY="0": must be >= 1 \(GetObject requests the processor keeps in flight/)
   t.throws(() => loadConfig({ S3_RANGE_BYTES: '8MB' }), /S3_RANGE_BYTES="8MB": must be integer/)
-  t.throws(() => loadConfig({ S3_READ_CONCURRENCY: '65' }), /S3_READ_CONCURRENCY="65": must be <= 64/)
+  t.throws(() => loadConfig({ S3_READ_CONCURRENCY: '33' }), /S3_READ_CONCURRENCY="33": must be <= 32/)
 })
