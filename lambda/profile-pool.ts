@@ -28,7 +28,7 @@ export function profileWorkers (setting: number | undefined, cores = availablePa
   return setting ?? (cores >= 4 ? cores - 1 : 0)
 }
 
-interface Task { job: PieceJob, piece: Uint8Array, resolve: (result: PieceResult) => void, reject: (err: Error) => void }
+interface Task { job: PieceJob, piece: Uint8Array, handOver: boolean, resolve: (result: PieceResult) => void, reject: (err: Error) => void }
 
 export class ProfilePool implements PieceProfiler {
   readonly workers: number
@@ -42,9 +42,9 @@ export class ProfilePool implements PieceProfiler {
     this.pieceBytes = pieceBytes
   }
 
-  profile (job: PieceJob, piece: Uint8Array): Promise<PieceResult> {
+  profile (job: PieceJob, piece: Uint8Array, handOver = false): Promise<PieceResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ job, piece, resolve, reject })
+      this.#queue.push({ job, piece, handOver, resolve, reject })
       this.#pump()
     })
   }
@@ -62,9 +62,8 @@ export class ProfilePool implements PieceProfiler {
       const task = this.#queue.shift()!
       this.#busy.set(worker, task)
       worker.ref()
-      const { piece } = task
-      const owned = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength
-      worker.postMessage({ job: task.job, piece }, owned ? [piece.buffer as ArrayBuffer] : [])
+      const { piece, handOver } = task
+      worker.postMessage({ job: task.job, piece, handOver }, handOver ? [piece.buffer as ArrayBuffer] : [])
     }
   }
 

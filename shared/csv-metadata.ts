@@ -76,8 +76,8 @@ export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LI
 
 /**
  * The fast path; undefined when the scanner cannot vouch for the file. With a `profiler` that has workers, this
- * thread only counts (the scanner's counting-only mode) and cuts the text into pieces at record boundaries, which
- * the workers profile (csv-pieces.ts); without, the scanner profiles every field as it counts.
+ * thread reads the header (the scanner's counting-only mode), then cuts the text into pieces at record boundaries,
+ * which the workers count and profile (csv-pieces.ts); without, the scanner profiles every field as it counts.
  */
 async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined, profiler: PieceProfiler | undefined): Promise<CsvMetadata | undefined> {
   const text = await openText(source, { maxDecompressedBytes: limits.maxDecompressedBytes, countLines: false, windows1252At })
@@ -91,26 +91,29 @@ async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: n
     }
     const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData, countOnly: pieces !== undefined })
     const push = async (chunk: Uint8Array) => pieces === undefined ? scanner.push(chunk) : await pieces.push(chunk, scanner)
+    const stopped = () => scanner.gaveUp !== undefined || pieces?.gaveUp === true
     await push(text.head.subarray(preambleBytes))
     let bytes = text.head.length
-    if (scanner.gaveUp === undefined) {
+    if (!stopped()) {
       for await (const chunk of text.rest) {
         bytes += chunk.length
         await push(chunk)
-        if (scanner.gaveUp !== undefined) break
+        if (stopped()) break
       }
     }
-    scanner.end()
-    if (scanner.gaveUp !== undefined) return undefined
-    const state = pieces === undefined ? scanner.profileState() : await pieces.finish(scanner)
-    if (state === undefined) return undefined
+    if (pieces?.scanning !== false) scanner.end()
+    if (stopped()) return undefined
+    const found = pieces === undefined
+      ? { rows: scanner.rows + (dialect.header ? 0 : 1), blankLines: scanner.blankLines, state: scanner.profileState() }
+      : await pieces.finish(scanner)
+    if (found === undefined) return undefined
     const headerBytes = scanner.headerBytes
     if (headerBytes === undefined) throw noHeader(dialect)
     const headerWarnings: Issue[] = []
     const first = parseHeader(headerBytes, bomBytes(text.encoding) + preambleBytes, dialect, limits, headerWarnings)
     if (first.length !== scanner.headerFields) return undefined
-    const warnings = [...text.warnings, ...headerWarnings, ...blankLines(scanner.blankLines)]
-    return metadata(text, dialect, first, scanner.rows + (dialect.header ? 0 : 1), warnings, { state, bytes })
+    const warnings = [...text.warnings, ...headerWarnings, ...blankLines(found.blankLines)]
+    return metadata(text, dialect, first, found.rows, warnings, { state: found.state, bytes })
   } finally {
     pieces?.abandon()
     await text.close()

@@ -1,9 +1,14 @@
-// Profiles a file's text in pieces on other threads, while the caller's counting scan (CsvScanner in counting-only
-// mode) reads it: the counting scan knows where every record starts, so each piece ends exactly at a record
-// boundary and starts outside any quote, and a piece's profiler starts in the state a sequential read would be in.
+// Profiles a file's text in pieces on other threads while the caller reads it. Each piece ends exactly at a record
+// boundary and starts outside any quote, so a piece's profiler starts in the state a sequential read would be in.
+// The boundaries come from one of two cutters: by default the quotes are counted (csv-cut.ts: in text without
+// comment lines, a line end is between records exactly when an even number of quotes comes before it), which
+// leaves the reading thread free; the pieces' scanners then count the rows and check every record, and a piece
+// that ends inside a quoted field (a stray quote made a wrong cut) gives the file up to the reference path, as any
+// other problem does. With comment lines, the caller's counting scan (CsvScanner in counting-only mode) cuts.
 // The threads are a port (PieceProfiler), implemented with worker_threads outside the core (lambda/profile-pool.ts).
 // The pieces' states are merged in file order (mergeStates), so samples keep the order a sequential read finds them.
 import { mergeStates, type ProfileState } from './csv-profile.ts'
+import { QuoteCutter } from './csv-cut.ts'
 import { CsvScanner, type GiveUpReason, type ScanDialect } from './csv-scan.ts'
 import { instantiate, type CsvWasm } from './csv-wasm.ts'
 
@@ -13,11 +18,23 @@ export interface PieceJob {
   fields: number
   maxColumns: number
   maxRecordBytes: number
+  /** Whether the byte before the piece is a CR (the header's line end, for the first piece). */
+  afterCr?: boolean
 }
 
 export interface PieceResult {
   rows: number
+  blankLines: number
   gaveUp: GiveUpReason | undefined
+  state: ProfileState
+  /** The piece's buffer, handed back when it was handed over, to be filled again. */
+  buffer?: ArrayBuffer
+}
+
+/** What the whole text's pieces found: the data rows, the blank lines, the merged profile. */
+export interface PiecesResult {
+  rows: number
+  blankLines: number
   state: ProfileState
 }
 
@@ -26,7 +43,8 @@ export interface PieceProfiler {
   readonly workers: number
   /** About how many bytes a piece holds (it ends at the first record boundary past this size). */
   readonly pieceBytes: number
-  profile: (job: PieceJob, piece: Uint8Array) => Promise<PieceResult>
+  /** `handOver`: the piece's whole buffer is the caller's to give away (it comes back in the result). */
+  profile: (job: PieceJob, piece: Uint8Array, handOver: boolean) => Promise<PieceResult>
 }
 
 /** One WebAssembly instance per thread for its pieces, one after the other: its memory is reused, not collected. */
@@ -35,15 +53,16 @@ let instance: CsvWasm | undefined
 /** The profile of whole records, starting at a record start: what a worker runs. */
 export function profilePiece (job: PieceJob, piece: Uint8Array): PieceResult {
   instance ??= instantiate()
-  const scanner = new CsvScanner(job.maxRecordBytes, job.dialect, { maxColumns: job.maxColumns, firstIsData: true, fields: job.fields }, instance)
+  const scanner = new CsvScanner(job.maxRecordBytes, job.dialect, { maxColumns: job.maxColumns, firstIsData: true, fields: job.fields, afterCr: job.afterCr }, instance)
   scanner.push(piece)
   scanner.end()
-  return { rows: scanner.rows, gaveUp: scanner.gaveUp, state: scanner.profileState() }
+  return { rows: scanner.rows, blankLines: scanner.blankLines, gaveUp: scanner.gaveUp, state: scanner.profileState() }
 }
 
 /**
- * Cuts the text a counting scanner reads into pieces and has them profiled, at most one per worker in flight and
- * one waiting (the read waits for the oldest), so memory stays bounded whatever the file's size.
+ * Cuts the text the caller reads into pieces and has them profiled, at most one per worker in flight and one
+ * waiting (the read waits for the oldest), so memory stays bounded whatever the file's size. The caller's scanner
+ * reads until the header has been seen; from then on, without comment lines, only the quote cutter reads.
  */
 export class Pieces {
   readonly #profiler: PieceProfiler
@@ -56,50 +75,102 @@ export class Pieces {
   #start = -1
   #end = 0
   #fields = -1
+  /** Cuts by quote parity once the header has been seen (text without comment lines); else the scanner cuts. */
+  #cutter: QuoteCutter | undefined
+  #afterCr = false
+  /** Pieces sent, in file order: with a thread, or profiled here (settled already). */
   readonly #inFlight: Array<Promise<PieceResult>> = []
+  /** Pieces with the threads, not yet answered. */
+  #withThreads = 0
+  /** Bytes per piece: the profiler's, more for a wide file, whose per-piece state costs more to read out and merge. */
+  #pieceBytes: number
   #sent = 0
   #rows = 0
+  #blankLines = 0
   #state: ProfileState | undefined
   #failed = false
+  /** Buffers of pieces profiled, to be filled again: fresh memory costs more to touch than to copy into. */
+  readonly #spare: ArrayBuffer[] = []
 
   constructor (profiler: PieceProfiler, job: Omit<PieceJob, 'fields'>, firstIsData: boolean) {
     this.#profiler = profiler
     this.#job = job
     this.#firstIsData = firstIsData
+    this.#pieceBytes = profiler.pieceBytes
   }
 
-  /** Has `scanner` count the chunk, a piece's size at a time so a large chunk is cut too; may wait for a piece in flight. */
+  /** Whether the caller's scanner still reads the text (and must be ended); false once the quote cutter does. */
+  get scanning (): boolean {
+    return this.#cutter === undefined
+  }
+
+  /** Whether the text cannot be vouched for: no record boundary within a record's size limit past a piece's. */
+  get gaveUp (): boolean {
+    return this.#failed
+  }
+
+  /** Reads the chunk (the scanner, then the cutter), a piece's size at a time so a large chunk is cut too; may wait for a piece in flight. */
   async push (chunk: Uint8Array, scanner: CsvScanner): Promise<void> {
-    for (let at = 0; at < chunk.length && scanner.gaveUp === undefined; at += this.#profiler.pieceBytes) {
-      const part = chunk.subarray(at, at + this.#profiler.pieceBytes)
+    for (let at = 0; at < chunk.length && scanner.gaveUp === undefined && !this.#failed; at += this.#pieceBytes) {
+      const part = chunk.subarray(at, at + this.#pieceBytes)
+      const partAt = this.#end
+      if (this.#cutter !== undefined) {
+        this.#keep(part)
+        this.#cutter.push(part)
+        await this.#cutAt(this.#cutter.cut)
+        continue
+      }
       scanner.push(part)
-      if (scanner.gaveUp === undefined) await this.#add(part, scanner)
+      if (scanner.gaveUp !== undefined) return
+      this.#keep(part)
+      if (this.#begun(scanner) && this.#job.dialect.comment === null) {
+        // From the header's end on, quotes are counted instead: the scanner has done its part.
+        const header = scanner.headerBytes!
+        this.#afterCr = !this.#firstIsData && header[header.length - 1] === 0x0d
+        this.#cutter = new QuoteCutter(this.#job.dialect.quote, this.#start)
+        this.#cutter.push(part.subarray(this.#start - partAt))
+        await this.#cutAt(this.#cutter.cut)
+      } else {
+        await this.#cutAt(scanner.cut)
+      }
     }
   }
 
-  async #add (chunk: Uint8Array, scanner: CsvScanner): Promise<void> {
+  #keep (chunk: Uint8Array): void {
     this.#chunks.push(chunk)
     this.#end += chunk.length
-    if (!this.#begun(scanner)) return
-    const cut = scanner.cut
-    if (cut - this.#start < this.#profiler.pieceBytes) return
+  }
+
+  /** Sends the text up to `cut` (a record boundary) as a piece, once it is large enough. */
+  async #cutAt (cut: number): Promise<void> {
+    if (this.#start < 0) return
+    if (cut - this.#start < this.#pieceBytes) {
+      if (this.#end - this.#start > this.#pieceBytes + this.#job.maxRecordBytes) this.#failed = true
+      return
+    }
     this.#send(this.#take(cut))
-    if (this.#inFlight.length > this.#profiler.workers) await this.#settle(this.#inFlight.shift()!)
+    // The answers already in are merged; memory stays bounded by waiting for the oldest beyond two per thread.
+    if (this.#inFlight.length > 2 * this.#profiler.workers) await this.#settle(this.#inFlight.shift()!)
   }
 
   /**
-   * After the scanner's end: the rest is the last piece (profiled here when it is the only one: a small file does
-   * not wait for a thread), and the merged profile of all, or undefined when a piece's rows or verdict differ from
-   * the counting scan's.
+   * After the text's end (and the scanner's, when it was still reading): the rest is the last piece (profiled here
+   * when it is the only one: a small file does not wait for a thread), and the rows, blank lines and merged profile
+   * of all; undefined when a piece gave up, or its rows differ from the counting scan's.
    */
-  async finish (scanner: CsvScanner): Promise<ProfileState | undefined> {
-    if (!this.#begun(scanner)) return undefined
-    const rows = scanner.rows + (this.#firstIsData ? 1 : 0)
+  async finish (scanner: CsvScanner): Promise<PiecesResult | undefined> {
+    if (this.#failed || !this.#begun(scanner)) return undefined
     const rest = this.#take(this.#end)
     if (this.#sent === 0) await this.#settle(Promise.resolve(profilePiece(this.#jobFor(), rest)))
     else this.#send(rest)
     while (this.#inFlight.length > 0) await this.#settle(this.#inFlight.shift()!)
-    return this.#failed || this.#rows !== rows ? undefined : this.#state
+    if (this.#failed || this.#state === undefined) return undefined
+    if (this.#cutter !== undefined) {
+      const before = this.#firstIsData ? 0 : scanner.blankLinesBeforeHeader
+      return { rows: this.#rows, blankLines: before + this.#blankLines, state: this.#state }
+    }
+    const rows = scanner.rows + (this.#firstIsData ? 1 : 0)
+    return this.#rows === rows ? { rows, blankLines: scanner.blankLines, state: this.#state } : undefined
   }
 
   /** Stops waiting for the pieces in flight (the scan gave up): their results are dropped. */
@@ -112,30 +183,49 @@ export class Pieces {
     if (this.#start >= 0) return true
     if (scanner.headerFields < 0) return false
     this.#fields = scanner.headerFields
+    this.#pieceBytes = this.#profiler.pieceBytes * Math.max(1, this.#fields / 128)
     // A last line without a line break ends one byte past the text.
     this.#start = this.#firstIsData ? 0 : Math.min(scanner.headerBytes!.length, this.#end)
     return true
   }
 
   #jobFor (): PieceJob {
-    return { ...this.#job, fields: this.#fields }
+    const afterCr = this.#afterCr && this.#sent === 0
+    return { ...this.#job, fields: this.#fields, ...(afterCr ? { afterCr } : {}) }
   }
 
+  /** Hands the piece to a thread, or profiles it here when every thread is busy (this thread would only wait). */
   #send (piece: Uint8Array): void {
+    const job = this.#jobFor()
     this.#sent++
-    this.#inFlight.push(this.#profiler.profile(this.#jobFor(), piece))
+    if (this.#withThreads >= this.#profiler.workers) {
+      this.#inFlight.push(Promise.resolve(profilePiece(job, piece)))
+      this.#reuse(piece.buffer as ArrayBuffer)
+      return
+    }
+    this.#withThreads++
+    this.#inFlight.push(this.#profiler.profile(job, piece, true).finally(() => { this.#withThreads-- }))
   }
 
   async #settle (pending: Promise<PieceResult>): Promise<void> {
     const result = await pending
     if (result.gaveUp !== undefined) this.#failed = true
     this.#rows += result.rows
+    this.#blankLines += result.blankLines
+    if (result.buffer !== undefined) this.#reuse(result.buffer)
     this.#state = this.#state === undefined ? result.state : mergeStates(this.#state, result.state)
   }
 
-  /** The bytes from #start to `to`, copied into a buffer of their own (transferable); the chunks before are let go. */
+  #reuse (buffer: ArrayBuffer): void {
+    if (this.#spare.length <= this.#profiler.workers) this.#spare.push(buffer)
+  }
+
+  /** The bytes from #start to `to`, copied to the start of a buffer of their own (transferable); the chunks before are let go. */
   #take (to: number): Uint8Array {
-    const piece = new Uint8Array(to - this.#start)
+    const size = to - this.#start
+    let buffer = this.#spare.pop()
+    if (buffer === undefined || buffer.byteLength < size) buffer = new ArrayBuffer(Math.max(size, this.#pieceBytes) * 1.5)
+    const piece = new Uint8Array(buffer, 0, size)
     let at = this.#chunksAt
     let written = 0
     for (const chunk of this.#chunks) {

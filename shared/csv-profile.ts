@@ -73,12 +73,10 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
     const sketchAt = view.getUint32(s + 128, true)
     let hashes: BigUint64Array | undefined
     if (sketchAt === 0) {
-      // A typed array (not BigInts one by one): cheap to copy to another thread, sorted to merge in one pass.
-      const table = new BigUint64Array(wasm.memory.buffer, set, slots)
-      hashes = new BigUint64Array(i32(120))
-      let n = 0
-      for (let k = 0; k < slots; k++) if (table[k] !== 0n) hashes[n++] = table[k]!
-      hashes.sort()
+      // A typed array (not BigInts one by one): cheap to copy to another thread, sorted to merge in one pass. The
+      // empty slots (0, which no hash is) sort first and are dropped, without a BigInt made per slot.
+      const table = new BigUint64Array(wasm.memory.buffer, set, slots).slice().sort()
+      hashes = table.slice(slots - i32(120))
     }
     columns.push({
       values: Number(i64(0)),
@@ -180,7 +178,7 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
     } else {
       merged.sketch = new Uint8Array(1 << a.sketchBits)
       for (const side of [x, y]) {
-        if (side.sketch !== undefined) side.sketch.forEach((r, k) => { if (r > merged.sketch![k]!) merged.sketch![k] = r })
+        if (side.sketch !== undefined) maxInto(merged.sketch, side.sketch)
         else addToSketch(merged.sketch, side.hashes!, a.sketchBits)
       }
     }
@@ -189,22 +187,29 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
   return { ...a, columns }
 }
 
-/** The values of two ascending arrays, each once, in ascending order. */
+/**
+ * The values of two ascending arrays, each once, in ascending order: both sorted together natively, then the
+ * repeats dropped comparing 32-bit halves (a BigInt per value would cost more than the sort).
+ */
 function sortedUnion (a: BigUint64Array, b: BigUint64Array): BigUint64Array {
-  const out = new BigUint64Array(a.length + b.length)
-  let i = 0
-  let j = 0
+  const all = new BigUint64Array(a.length + b.length)
+  all.set(a)
+  all.set(b, a.length)
+  all.sort()
+  const halves = new Uint32Array(all.buffer)
   let n = 0
-  while (i < a.length && j < b.length) {
-    const x = a[i]!
-    const y = b[j]!
-    if (x <= y) i++
-    if (y <= x) j++
-    out[n++] = x < y ? x : y
+  for (let k = 0; k < all.length; k++) {
+    if (n > 0 && halves[2 * k] === halves[2 * n - 2] && halves[2 * k + 1] === halves[2 * n - 1]) continue
+    halves[2 * n] = halves[2 * k]!
+    halves[2 * n + 1] = halves[2 * k + 1]!
+    n++
   }
-  while (i < a.length) out[n++] = a[i++]!
-  while (j < b.length) out[n++] = b[j++]!
-  return out.slice(0, n)
+  return all.slice(0, n)
+}
+
+/** Each register of `into` raised to the one of `from` where that is higher (the sketch of the union). */
+function maxInto (into: Uint8Array, from: Uint8Array): void {
+  for (let k = 0; k < into.length; k++) if (from[k]! > into[k]!) into[k] = from[k]!
 }
 
 /** The profile of a file from its state. */

@@ -26,13 +26,15 @@ export interface ScanDialect {
 /**
  * What to profile: at most `maxColumns` columns, and the first record too when it is data (no header). `count`
  * false scans in counting-only mode (no field is profiled); `fields` starts the scan at a record start in the
- * middle of a file whose records have that many fields (every record is data, there is no header to read).
+ * middle of a file whose records have that many fields (every record is data, there is no header to read), and
+ * `afterCr` says the byte before that start is a CR (a LF first ends that line).
  */
 export interface ProfileOptions {
   maxColumns: number
   firstIsData: boolean
   countOnly?: boolean
   fields?: number
+  afterCr?: boolean
 }
 
 const Status = { more: 0, fieldCount: 1, recordSize: 2, unclosedQuote: 4, unsupported: 5, longField: 6 } as const
@@ -65,7 +67,7 @@ export class CsvScanner {
     this.#wasm.reset(maxRecordBytes, byte(dialect.delimiter), byte(dialect.quote), dialect.comment === null ? -1 : byte(dialect.comment), profile.maxColumns, profile.firstIsData)
     if (profile.countOnly === true) this.#wasm.countOnly()
     if (profile.fields !== undefined) {
-      this.#wasm.expect(profile.fields)
+      this.#wasm.expect(profile.fields, profile.afterCr === true)
       this.#header = Buffer.alloc(0)
     }
     this.#maxRecordBytes = maxRecordBytes
@@ -81,6 +83,11 @@ export class CsvScanner {
   /** Blank lines skipped so far. */
   get blankLines (): number {
     return this.#wasm.blanks()
+  }
+
+  /** Blank lines skipped before the header (or the first record, without one). */
+  get blankLinesBeforeHeader (): number {
+    return this.#wasm.headerBlanks()
   }
 
   /** Fields in the header; -1 until it has been seen. */

@@ -14,9 +14,10 @@ export interface CsvWasm {
   headerFields: () => number
   headerBytes: () => number
   blanks: () => number
+  headerBlanks: () => number
   cut: () => number
   countOnly: () => void
-  expect: (fields: number) => void
+  expect: (fields: number, afterCr: boolean) => void
   profileColumns: (count: number) => void
   columnsBase: () => number
   columnStride: () => number
@@ -26,6 +27,8 @@ export interface CsvWasm {
   takeSamples: () => number
   valueAt: (bytes: number) => number
   profileValue: (column: number, bytes: number) => number
+  cutReset: (quote: number) => void
+  cutScan: (bytes: number) => number
 }
 
 const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))

@@ -60,6 +60,7 @@ let column: i32 = 0
 let recordStart: i64 = 0
 let rows: i32 = 0
 let blankLines: i32 = 0
+let blankLinesBeforeHeader: i32 = 0
 
 export function bufferBase (): usize { return BUFFER }
 /** Data rows counted since the last call. */
@@ -69,6 +70,8 @@ export function headerFields (): i32 { return expectedFields }
 export function headerBytes (): f64 { return <f64>headerEnd }
 /** Blank lines skipped so far. */
 export function blanks (): i32 { return blankLines }
+/** Blank lines skipped before the header (or the first record). */
+export function headerBlanks (): i32 { return blankLinesBeforeHeader }
 /**
  * The stream offset where the unfinished record (or comment line) starts, or where the scan stands between
  * records: every byte before it belongs to complete records, so a piece of the text may end there.
@@ -78,10 +81,14 @@ export function cut (): f64 { return <f64>(state == RECORD ? base + <i64>pos : r
 /** Counting-only mode: records are found and checked, no field is profiled (call after `reset`). */
 export function countOnly (): void { profileOn = false }
 
-/** Starts in the middle of a file whose records have `fields` fields: every record is data (call after `reset`). */
-export function expect (fields: i32): void {
+/**
+ * Starts in the middle of a file whose records have `fields` fields: every record is data (call after `reset`);
+ * `afterCr` when the byte before is a CR, so a LF first is the end of that line, not a blank line.
+ */
+export function expect (fields: i32, afterCrByte: bool): void {
   expectedFields = fields
   headerEnd = 0
+  afterCr = afterCrByte
   profileColumns(fields)
 }
 
@@ -111,6 +118,7 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
   recordStart = 0
   rows = 0
   blankLines = 0
+  blankLinesBeforeHeader = 0
   profileInit(columnLimit)
 }
 
@@ -189,6 +197,7 @@ function endRecord (end: i32): i32 {
   if (expectedFields == -1) {
     expectedFields = column + 1
     headerEnd = base + <i64>end + 1
+    blankLinesBeforeHeader = blankLines
     profileColumns(expectedFields)
     return MORE
   }
@@ -288,6 +297,7 @@ export function scan (added: i32): i32 {
     if (expectedFields == -1) {
       expectedFields = col + 1
       headerEnd = base + <i64>i
+      blankLinesBeforeHeader = blankLines
       profileColumns(expectedFields)
       profiling = profileOn
     } else if (col + 1 != expectedFields) {
@@ -326,4 +336,42 @@ export function finish (): i32 {
   state = RECORD
   pos = n
   return endRecord(n)
+}
+
+// ---- cutting text into pieces by quote parity (no comment lines; quotes escaped by doubling)
+//
+// In such text every quote byte opens or closes a quoted field or is half of a doubled quote, so a line end is
+// between records exactly when an even number of quotes comes before it. Counting quotes is a fraction of a scan:
+// the caller writes chunks at bufferBase() and learns where the last record boundary of each is, without finding
+// a single field. A file that breaks the rule (a stray quote in an unquoted field) gets wrong cuts, and the
+// scanner profiling the piece before a wrong cut ends inside a quoted field and says so (UNCLOSED_QUOTE).
+
+let insideQuotes: bool = false
+
+/** Starts cutting text that begins between records, with this quote byte. */
+export function cutReset (quoteByte: i32): void {
+  quote = quoteByte
+  quotes = i8x16.splat(<i8>quoteByte)
+  insideQuotes = false
+}
+
+/**
+ * Reads the `n` bytes written at bufferBase() (the text's next bytes); returns the offset in them just past the
+ * last record boundary (a LF, or a CR not followed by LF, outside quotes), or -1 when they hold none.
+ */
+export function cutScan (n: i32): i32 {
+  let count = 0
+  let i = 0
+  for (; i + 16 <= n; i += 16) count += popcnt(i8x16.bitmask(i8x16.eq(v128.load(BUFFER + <usize>i), quotes)))
+  for (; i < n; i++) if (byteAt(i) == quote) count++
+  const inside = insideQuotes != ((count & 1) == 1)
+  insideQuotes = inside
+  // Walking back from the end: `odd` is whether an odd number of quotes comes before the byte at j.
+  let odd = inside
+  for (let j = n - 1; j >= 0; j--) {
+    const c = byteAt(j)
+    if (c == quote) odd = !odd
+    else if (!odd && (c == LF || (c == CR && j + 1 < n && byteAt(j + 1) != LF))) return j + 1
+  }
+  return -1
 }
