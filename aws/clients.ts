@@ -13,6 +13,9 @@ export interface ClientOptions {
   interactive?: boolean
 }
 
+/** Timeouts (ms) of interactive calls: the API answers people who wait. */
+export const INTERACTIVE_TIMEOUTS = { connectionTimeout: 2000, requestTimeout: 10_000 }
+
 /** Region, endpoint, credentials and timeouts every client of the product takes (the SDK clients share these fields). */
 export function clientSettings (config: ClientConfig, options: ClientOptions = {}) {
   const endpoint = options.endpoint ?? config.awsEndpoint
@@ -22,7 +25,7 @@ export function clientSettings (config: ClientConfig, options: ClientOptions = {
     // Unset: the SDK's default chain (environment, profile, the Lambda role).
     ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
     ...(options.interactive === true
-      ? { maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 } }
+      ? { maxAttempts: 2, requestHandler: INTERACTIVE_TIMEOUTS }
       : {})
   }
 }

@@ -1,8 +1,10 @@
 // The DynamoDB table of file metadata: its key design and the reads and writes both sides make.
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb'
+import { PutCommand, QueryCommand, paginateScan, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb'
 import { ConditionalCheckFailedException, type CreateTableCommandInput, type GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb'
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb'
 import { Status, UPLOAD_GRACE_MS, type FileMetadata } from '../shared/file-record.ts'
 import { InvalidCursorError } from '../shared/errors.ts'
+import { createItemRequests, type ItemRequests } from './item-requests.ts'
 
 /**
  * Items are keyed by `filename` (the object key). Listing newest-first uses the global secondary index
@@ -103,13 +105,22 @@ export interface FeedPosition {
   filename: string
 }
 
+/** Marshalled as the document client marshals: lists and maps converted, undefined values left out. */
+const MARSHALL = { removeUndefinedValues: true }
+
+/**
+ * The API's reads and writes of one item per request (get, putUploading) go through `items`, a GetItem and UpdateItem
+ * sent without the SDK's per-call middleware (./item-requests.ts); the rest goes through the document client.
+ */
 export class MetadataTable {
   readonly #client: DynamoDBDocumentClient
   readonly #tableName: string
+  readonly #items: ItemRequests
 
-  constructor (client: DynamoDBDocumentClient, tableName: string) {
+  constructor (client: DynamoDBDocumentClient, tableName: string, items: ItemRequests = createItemRequests(client)) {
     this.#client = client
     this.#tableName = tableName
+    this.#items = items
   }
 
   /**
@@ -135,20 +146,20 @@ export class MetadataTable {
     const expiresAt = Math.ceil((Date.parse(record.upload_expires_at!) + UPLOAD_GRACE_MS) / 1000)
     const values: Record<string, unknown> = { ...record, listing: LISTING_PARTITION, ...changed(), [TTL_ATTRIBUTE]: expiresAt }
     delete values.filename
-    const names = Object.keys(values)
+    const names = Object.keys(values).filter(name => values[name] !== undefined)
     try {
-      await this.#client.send(new UpdateCommand({
+      await this.#items('UpdateItem', {
         TableName: this.#tableName,
-        Key: { filename: record.filename },
+        Key: marshall({ filename: record.filename }),
         UpdateExpression: `SET ${names.map((_, i) => `#n${i} = :v${i}`).join(', ')} REMOVE deleted_at`,
         ConditionExpression: 'attribute_not_exists(filename) OR #status IN (:deleted, :uploading)',
         ExpressionAttributeNames: { ...Object.fromEntries(names.map((name, i) => [`#n${i}`, name])), '#status': 'status' },
-        ExpressionAttributeValues: {
+        ExpressionAttributeValues: marshall({
           ...Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
           ':deleted': Status.deleted,
           ':uploading': Status.uploading
-        }
-      }))
+        }, MARSHALL)
+      })
       return true
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false
@@ -175,8 +186,9 @@ export class MetadataTable {
 
   /** The record of a file that exists, or undefined (never uploaded, or deleted). */
   async get (filename: string): Promise<StoredRecord | undefined> {
-    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { filename } }))
-    return Item === undefined || Item.status === Status.deleted ? undefined : asRecord(Item)
+    const { Item } = await this.#items('GetItem', { TableName: this.#tableName, Key: marshall({ filename }) })
+    const item = Item === undefined ? undefined : unmarshall(Item as Parameters<typeof unmarshall>[0])
+    return item === undefined || item.status === Status.deleted ? undefined : asRecord(item)
   }
 
   /** Every item's key facts, tombstones included: a full Scan, for reconciliation only. */
