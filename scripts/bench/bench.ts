@@ -7,17 +7,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
-import { SignatureV4 } from '@smithy/signature-v4'
-import { buildApp } from '../../api/app.ts'
 import { startAwsEmulator } from '../../embedded/aws-emulator.ts'
-import { Sha256 } from '../../embedded/s3/sigv4.ts'
-import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
-import { MetadataTable } from '../../aws/metadata-table.ts'
+import { createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
 import { ensureTable } from '../../aws/provision.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig, type EmbeddedConfig } from '../../embedded/config.ts'
 import { processorEnvironment } from '../../infra/pipeline.ts'
 import { freePort } from '../lib/free-port.ts'
-import { coldStart, startService } from './cold-start.ts'
+import { apiBench } from './api-bench.ts'
+import { coldStart } from './cold-start.ts'
 import { bundleMeasurer } from './bundle-measurer.ts'
 import { generateCsv } from './generate-csv.ts'
 import { pipelineBench, pipelineTable, prepareSmallSample } from './pipeline-bench.ts'
@@ -127,73 +124,6 @@ async function extraction (): Promise<void> {
     ['file', 'path', 'MB/s', 'M rows/s', 'peak RSS MB', 'CPU of the reader', '÷ raw read', 'row count'], rows)
 }
 
-interface LoadResult { requests: { average: number }, latency: { p99: number }, non2xx: number, errors: number }
-
-/** autocannon, in its own process so the load does not share the server's event loop. */
-async function load (url: string, options: string[] = []): Promise<LoadResult> {
-  const { stdout } = await run(process.execPath, [here('../../node_modules/autocannon/autocannon.js'), '--json', '-d', duration, '-c', '32', ...options, url], { maxBuffer: 1 << 24 })
-  return JSON.parse(stdout) as LoadResult
-}
-
-/**
- * What the API costs over the bare server and over DynamoDB itself. The emulators run in a process of their own
- * (an `npm start` beside this one), as S3 and DynamoDB are elsewhere on AWS: GET /files and the direct GetItem then
- * pay the same round trip, and neither shares the API's event loop with the emulator serving it.
- */
-async function apiLoad (): Promise<void> {
-  const dataDir = mkdtempSync(join(workDir, 'data-'))
-  dataDirs.push(dataDir)
-  const service = await startService(dataDir)
-  const config = loadEmbeddedConfig(process.env, { embeddedPort: Number(new URL(service.endpoint).port), port: 0, dataDir, logLevel: 'silent' })
-  await new MetadataTable(createDocumentClient(config), config.tableName).put({
-    filename: 'example.csv',
-    upload_timestamp: new Date().toISOString(),
-    file_size_bytes: 85,
-    etag: 'x',
-    status: 'processed',
-    row_count: 2,
-    column_count: 5,
-    column_names: ['id', 'name', 'age', 'city', 'date'],
-    warnings: [],
-    processed_at: new Date().toISOString()
-  })
-  const app = await buildApp({ config })
-  app.get('/bench/noop', async () => ({ ok: true }))
-  const api = await app.listen({ host: '127.0.0.1', port: 0 })
-  const json = ['-H', 'content-type=application/json']
-  const uploads = await load(`${api}/uploads`, ['-m', 'POST', ...json, '-b', '{"filename":"bench.csv"}'])
-  const noop = await load(`${api}/bench/noop`)
-  const files = await load(`${api}/files/example.csv`)
-  // One request signed as the SDK signs it (the embedded DynamoDB checks signatures), replayed for the load.
-  const body = JSON.stringify({ TableName: config.tableName, Key: { filename: { S: 'example.csv' } } })
-  const endpoint = new URL(service.endpoint)
-  const signer = new SignatureV4({ credentials: config.credentials ?? EMBEDDED_CREDENTIALS, region: config.awsRegion, service: 'dynamodb', sha256: Sha256 })
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: endpoint.hostname,
-    port: Number(endpoint.port),
-    path: '/',
-    query: {},
-    headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
-    body
-  })
-  const getItem = await load(service.endpoint, ['-m', 'POST',
-    ...Object.entries(signed.headers).filter(([name]) => name !== 'host').flatMap(([name, value]) => ['-H', `${name}=${value}`]),
-    '-b', body])
-  await app.close()
-  await service.stop()
-  const row = (name: string, r: LoadResult, base?: LoadResult) => [
-    name, r.requests.average.toFixed(0), `${r.latency.p99} ms`, base ? (r.requests.average / base.requests.average).toFixed(2) : '-', r.non2xx + r.errors
-  ]
-  table(`API under load (autocannon, 32 connections, ${duration} s each)`, ['route', 'req/s', 'p99', 'ratio', 'errors'], [
-    row('POST /uploads', uploads, noop),
-    row('GET /bench/noop (bare Fastify route, same process)', noop),
-    row('GET /files/example.csv', files, getItem),
-    row('GetItem straight to the embedded DynamoDB (its own process)', getItem)
-  ])
-}
-
 console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`)
 await extraction()
 await rangedReadBench(table, { config: await freshConfig(), workDir, megabytes: Number(values['ranged-mb']) })
@@ -203,7 +133,7 @@ await prepareSmallSample(workDir)
 const pipelineRows = await pipelineBench(pipelineOptions)
 const pipelineResult = pipelineTable(pipelineRows, pipelineOptions)
 table(pipelineResult.title, pipelineResult.head, pipelineResult.rows)
-await apiLoad()
+await apiBench(table, { workDir, duration })
 const cold = await coldStart()
 table('Cold start: `npm start` in a fresh DATA_DIR, a small file uploaded at its banner (median of 3 runs)', ['process start → banner', 'first file: PUT → processed', 'second file (warm): PUT → processed'], [[cold.banner, cold.cold, cold.warm].map(s => `${s.toFixed(2)} s`)])
 for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
