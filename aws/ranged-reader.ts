@@ -1,7 +1,11 @@
 // Reads one version of an S3 object by byte-range GETs in parallel, delivered in order as one byte stream.
 import { addAbortSignal, type Readable } from 'node:stream'
+import { setImmediate } from 'node:timers/promises'
 import { GetObjectCommand, S3ServiceException, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import type { StoredObject } from '../shared/process-object.ts'
+
+/** How much of a range in memory is handed on between two turns of the event loop. */
+const PAUSE_EVERY_BYTES = 256 * 1024
 
 export interface RangedReads {
   /** Bytes per GetObject (AWS recommends 8–16 MB). */
@@ -86,8 +90,17 @@ async function * inOrder (first: AsyncIterable<Uint8Array>, fetchRange: (index: 
     while (ahead.length > 0) {
       const chunks = await ahead.shift()!
       start()
+      let sincePause = 0
       // Each chunk let go once yielded, so a range is not held whole until its last chunk is read.
-      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) yield chunk
+      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
+        // A range in memory is handed on in promise callbacks alone; the ranges in flight arrive only when the event
+        // loop polls the sockets, so it is let through now and then, or a busy reader would stall their downloads.
+        if ((sincePause += chunk.length) >= PAUSE_EVERY_BYTES) {
+          sincePause = 0
+          await setImmediate()
+        }
+        yield chunk
+      }
     }
   } finally {
     stop.abort()
