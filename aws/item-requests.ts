@@ -4,9 +4,10 @@
 // endpoint, serializes through the schema serde and signs with SignatureV4: 400-600 µs of CPU where the request
 // itself, signed and sent here, takes 100-200 (README, Performance). What the SDK decides stays the SDK's: the endpoint
 // and the signing scope are learned once from a request it signs (as ./presign.ts learns S3's), the credentials come
-// from the client's provider on every call (a role's rotating credentials are followed), clock skew uses the client's
-// correction, and retries use the client's own retry strategy (its attempts, backoff and retry quota), on the errors
-// it retries: throttling, timeouts, network errors and 5xx. Errors are the SDK's own classes
+// from the client's provider on every call (a role's rotating credentials are followed), the date is skew-corrected by
+// the client's offset (which only the SDK's own calls update: a skewed clock's first error is not corrected here), and
+// retries use the client's own retry strategy (its attempts, backoff and retry quota), on the errors it retries:
+// throttling, timeouts, network errors and 5xx. Errors are the SDK's own classes
 // (ConditionalCheckFailedException, ...), with `$metadata`, so callers cannot tell the two paths apart.
 import { createHash, createHmac } from 'node:crypto'
 import http from 'node:http'
