@@ -5,8 +5,8 @@
 // itself, signed and sent here, takes 100-200 (README, Performance). What the SDK decides stays the SDK's: the endpoint
 // and the signing scope are learned once from a request it signs (as ./presign.ts learns S3's), the credentials come
 // from the client's provider on every call (a role's rotating credentials are followed), the date is skew-corrected by
-// the client's offset (which only the SDK's own calls update: a skewed clock's first error is not corrected here), and
-// retries use the client's own retry strategy (its attempts, backoff and retry quota), on the errors it retries:
+// the client's offset, which an error answer's Date header corrects as the SDK corrects it (and the request is then
+// tried again), and retries use the client's own retry strategy (its attempts, backoff and retry quota), on the errors it retries:
 // throttling, timeouts, network errors and 5xx. Errors are the SDK's own classes
 // (ConditionalCheckFailedException, ...), with `$metadata`, so callers cannot tell the two paths apart.
 import { createHash, createHmac } from 'node:crypto'
@@ -42,6 +42,8 @@ const THROTTLING = new Set([
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504])
+/** A server clock this far from ours (skew-corrected) corrects the client's offset, as the SDK's signer does. */
+const MAX_SKEW_MS = 5 * 60_000
 
 /** Where requests go and the scope they are signed for, as the SDK's own request showed. */
 interface Target { protocol: string, hostname: string, port: number | undefined, path: string, host: string, region: string, service: string }
@@ -55,7 +57,7 @@ interface RetryStrategy {
   recordSuccess: (token: RetryToken) => void
 }
 
-type Metadata = { httpStatusCode?: number, requestId?: string, attempts?: number, totalRetryDelay?: number }
+type Metadata = { httpStatusCode?: number, requestId?: string, attempts?: number, totalRetryDelay?: number, clockSkewCorrected?: boolean }
 
 /** Stops the learning request once the SDK has built and signed it: nothing is sent. */
 class Learned extends Error {}
@@ -90,6 +92,7 @@ const sha256 = (data: string) => createHash('sha256').update(data).digest('hex')
 function retryKind (err: unknown): string | undefined {
   const e = err as { name?: string, code?: string, $metadata?: Metadata }
   const status = e.$metadata?.httpStatusCode ?? 0
+  if (e.$metadata?.clockSkewCorrected === true) return 'TRANSIENT'
   if (status === 429 || THROTTLING.has(e.name ?? '')) return 'THROTTLING'
   if (TRANSIENT_NAMES.has(e.name ?? '') || TRANSIENT_CODES.has(e.code ?? '') || TRANSIENT_STATUS.has(status)) return 'TRANSIENT'
   if (status >= 500) return 'SERVER_ERROR'
@@ -130,6 +133,14 @@ export function createItemRequests (client: Client, { connectionTimeout, request
     return signing.key
   }
 
+  /** Sets the client's clock offset from an error answer's Date when the two clocks are 5 minutes apart or more; true when it did. */
+  const correctedSkew = (date: string | undefined): boolean => {
+    const serverTime = date === undefined ? Number.NaN : Date.parse(date)
+    if (Number.isNaN(serverTime) || Math.abs(Date.now() + (client.config.systemClockOffset ?? 0) - serverTime) < MAX_SKEW_MS) return false
+    client.config.systemClockOffset = serverTime - Date.now()
+    return true
+  }
+
   async function attempt (where: Target, operation: ItemOperation, body: string): Promise<Record<string, unknown>> {
     const credentials = await client.config.credentials() as Credentials
     const longDate = new Date(Date.now() + (client.config.systemClockOffset ?? 0)).toISOString().replace(/[-:]|\.\d{3}/g, '')
@@ -163,7 +174,11 @@ export function createItemRequests (client: Client, { connectionTimeout, request
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8')
           const status = response.statusCode ?? 0
-          if (status !== 200) return reject(serviceError(status, response.headers, text))
+          if (status !== 200) {
+            const err = serviceError(status, response.headers, text) as Error & { $metadata: Metadata }
+            if (correctedSkew(response.headers.date)) err.$metadata.clockSkewCorrected = true
+            return reject(err)
+          }
           try {
             resolve(JSON.parse(text) as Record<string, unknown>)
           } catch (err) {

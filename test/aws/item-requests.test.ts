@@ -1,5 +1,6 @@
 // GetItem and UpdateItem sent without the SDK's middleware, against the embedded DynamoDB: the same items and the same
-// errors as through the SDK, retries of 5xx and throttling (through a proxy that fails requests), credentials that change.
+// errors as through the SDK, retries of 5xx and throttling (through a proxy that fails requests), a skewed clock
+// corrected, credentials that change.
 import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -104,6 +105,13 @@ t.test('item requests', async t => {
     const err = await new MetadataTable(down, config.tableName).get(record.filename).catch((e: unknown) => e)
     t.match(err, { code: 'ECONNREFUSED', $metadata: { attempts: 2 } })
     t.ok(isUnavailable(err))
+  })
+
+  t.test('a clock 20 minutes off is corrected from the error answer\'s Date, and the request tried again', async t => {
+    const client = new DynamoDBClient({ ...clientSettings(config), systemClockOffset: -20 * 60_000 })
+    const answer = await createItemRequests(client)('GetItem', { TableName: config.tableName, Key: { filename: { S: record.filename } } })
+    t.match(answer, { Item: { etag: { S: 'abc' } } })
+    t.ok(Math.abs(client.config.systemClockOffset) < 5000, 'the client\'s offset now matches the server\'s clock')
   })
 
   t.test('credentials come from the client\'s provider: expiring ones are fetched again, and the new ones sign', async t => {
