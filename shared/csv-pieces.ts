@@ -113,7 +113,6 @@ export class Pieces {
   async push (chunk: Uint8Array, scanner: CsvScanner): Promise<void> {
     for (let at = 0; at < chunk.length && scanner.gaveUp === undefined && !this.#failed; at += this.#pieceBytes) {
       const part = chunk.subarray(at, at + this.#pieceBytes)
-      const partAt = this.#end
       if (this.#cutter !== undefined) {
         this.#keep(part)
         this.#cutter.push(part)
@@ -128,7 +127,12 @@ export class Pieces {
         const header = scanner.headerBytes!
         this.#afterCr = !this.#firstIsData && header[header.length - 1] === 0x0d
         this.#cutter = new QuoteCutter(this.#job.dialect.quote, this.#start)
-        this.#cutter.push(part.subarray(this.#start - partAt))
+        // The text kept from the data's start on (without a header, from earlier chunks too).
+        let at = this.#chunksAt
+        for (const kept of this.#chunks) {
+          if (at + kept.length > this.#start) this.#cutter.push(kept.subarray(Math.max(this.#start - at, 0)))
+          at += kept.length
+        }
         await this.#cutAt(this.#cutter.cut)
       } else {
         await this.#cutAt(scanner.cut)
