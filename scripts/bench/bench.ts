@@ -1,5 +1,5 @@
 // `npm run bench`: extraction, whole-pipeline and API numbers, all measured in one run and printed as tables.
-//   npm run bench -- --sizes 100,1024 --ranged-mb 200 --pipeline-mb 200 --small 100 --rounds 1 --duration 5
+//   npm run bench -- --sizes 100,1024 --ranged-mb 150 --pipeline-mb 200 --small 100 --rounds 1 --duration 5
 import { execFile } from 'node:child_process'
 import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -26,7 +26,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '100,1024' },
-    'ranged-mb': { type: 'string', default: '200' },
+    'ranged-mb': { type: 'string', default: '150' },
     small: { type: 'string', default: '100' },
     'pipeline-mb': { type: 'string', default: '200' },
     rounds: { type: 'string', default: '1' },
