@@ -153,8 +153,8 @@ export class Pieces {
       return
     }
     this.#send(this.#take(cut))
-    // The answers already in are merged; memory stays bounded by waiting for the oldest beyond two per thread.
-    if (this.#inFlight.length > 2 * this.#profiler.workers) await this.#settle(this.#inFlight.shift()!)
+    // Memory stays bounded by waiting for the oldest beyond three per thread.
+    if (this.#inFlight.length > 3 * this.#profiler.workers) await this.#settle(this.#inFlight.shift()!)
   }
 
   /**
@@ -198,11 +198,14 @@ export class Pieces {
     return { ...this.#job, fields: this.#fields, ...(afterCr ? { afterCr } : {}) }
   }
 
-  /** Hands the piece to a thread, or profiles it here when every thread is busy (this thread would only wait). */
+  /**
+   * Hands the piece to a thread (each has the next one waiting, so it never idles), or profiles it here when every
+   * thread already has one waiting (this thread would only wait).
+   */
   #send (piece: Uint8Array): void {
     const job = this.#jobFor()
     this.#sent++
-    if (this.#withThreads >= this.#profiler.workers) {
+    if (this.#withThreads >= 2 * this.#profiler.workers) {
       this.#inFlight.push(Promise.resolve(profilePiece(job, piece)))
       this.#reuse(piece.buffer as ArrayBuffer)
       return
@@ -221,7 +224,7 @@ export class Pieces {
   }
 
   #reuse (buffer: ArrayBuffer): void {
-    if (this.#spare.length <= this.#profiler.workers) this.#spare.push(buffer)
+    if (this.#spare.length <= 3 * this.#profiler.workers) this.#spare.push(buffer)
   }
 
   /** The bytes from #start to `to`, copied to the start of a buffer of their own (transferable); the chunks before are let go. */
