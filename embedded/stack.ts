@@ -146,6 +146,9 @@ function lambdaEnvironment (config: StackConfig, endpoint: string, credentials: 
   return {
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_FOR_WORKERS.has(name))),
     ...processorEnvironment(config),
+    // The embedded S3 answers from this machine's memory, where one stream reads faster than ranges (README
+    // Performance, byte ranges); ranges pay where one connection is slower than the reader.
+    S3_READ_CONCURRENCY: process.env.S3_READ_CONCURRENCY ?? '1',
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

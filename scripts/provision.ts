@@ -42,7 +42,8 @@ export async function provision (config: EmbeddedConfig, zipPath: string, log: (
     bucketName: config.bucketName,
     tableName: config.tableName,
     zip,
-    environment: processorEnvironment(config),
+    // LocalStack's S3 is on this machine too: one stream, unless S3_READ_CONCURRENCY says otherwise.
+    environment: { ...processorEnvironment(config), S3_READ_CONCURRENCY: process.env.S3_READ_CONCURRENCY ?? '1' },
     eventBusName: config.eventBusName,
     // CORS_ORIGINS, else the API's own origins (http://127.0.0.1:3000 and http://localhost:3000, compose's), for the page at /.
     corsOrigins: bucketCorsOrigins(config),

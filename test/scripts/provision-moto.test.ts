@@ -86,7 +86,7 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
       MemorySize: 1024,
       Timeout: 300,
       Role: /:role\/FileProcessorLambda-role$/,
-      Environment: { Variables: { BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable', MAX_RECORD_BYTES: '67108864', MAX_COLUMNS: '10000', MAX_DECOMPRESSED_BYTES: '17179869184' } }
+      Environment: { Variables: { BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable', MAX_RECORD_BYTES: '67108864', MAX_COLUMNS: '10000', MAX_DECOMPRESSED_BYTES: '17179869184', S3_READ_CONCURRENCY: '1' } }
     })
     t.notOk('AWS_ENDPOINT_URL' in (Configuration?.Environment?.Variables ?? {}), 'the endpoint comes from LocalStack, not from the function')
     t.equal(Configuration?.CodeSha256, createHash('sha256').update(await readFile(processorZip)).digest('base64'), 'the bundle built here')
