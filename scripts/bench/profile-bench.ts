@@ -2,7 +2,7 @@
 // on the same files, each engine in its own process (so peak RSS is its own), with the raw read as the ceiling.
 import { execFile } from 'node:child_process'
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
@@ -85,6 +85,33 @@ function median (runs: Run[]): Run {
   return { ...sorted[Math.floor(sorted.length / 2)]!, peakRssMb: Math.max(...runs.map(r => r.peakRssMb)) }
 }
 
+type Measure = (engine: 'raw' | 'profile' | 'count', file: BenchFile, workers?: number) => Promise<Run | undefined>
+
+/**
+ * The profile on more than one thread (PROFILE_WORKERS), beside counting alone (the scanner's counting-only mode):
+ * each the median of 3 alternating runs, as MB/s and as a speed-up over the profile on the handler's thread.
+ */
+async function threadsTable (files: BenchFile[], measure: Measure): Promise<Parameters<Table>> {
+  const modes = [['count', 0], ['profile', 0], ['profile', 1], ['profile', 2]] as const
+  const rows: Array<Array<string | number>> = []
+  for (const file of files) {
+    process.stderr.write(`profile bench: threads on ${file.label}\n`)
+    const runs: Run[][] = modes.map(() => [])
+    for (let i = 0; i < REPEATS; i++) {
+      for (const [k, [engine, workers]] of modes.entries()) {
+        const result = await measure(engine, file, workers)
+        if (result !== undefined) runs[k]!.push(result)
+      }
+    }
+    const medians = runs.map(r => r.length > 0 ? median(r) : undefined)
+    const single = medians[1]
+    rows.push([file.label, ...medians.map(r => r === undefined ? '-' : `${(file.csvBytes / 1e6 / r.seconds).toFixed(0)} (${r.peakRssMb.toFixed(0)} MB)`),
+      ...medians.slice(2).map(r => r === undefined || single === undefined ? '-' : (single.seconds / r.seconds).toFixed(2))])
+  }
+  return [`Threads (${availableParallelism()} cores here): MB/s (peak RSS) of counting alone and of the profile on the handler's thread and with PROFILE_WORKERS threads; speed-up over one thread`,
+    ['file', 'counting alone', 'profile, 1 thread', 'profile, 1 worker', 'profile, 2 workers', '× with 1 worker', '× with 2 workers'], rows]
+}
+
 /** Profiles each file with each engine and prints the table, then the ratios the issue sets as goals. */
 export async function profileBench (table: Table): Promise<void> {
   const started = performance.now()
@@ -98,15 +125,16 @@ export async function profileBench (table: Table): Promise<void> {
     // An engine that cannot load is skipped from then on; one that fails on a file is reported for that file.
     const skipped = new Map<Engine, string>()
     const failures: string[] = []
-    const measure = async (engine: Engine, file: BenchFile): Promise<Run | undefined> => {
-      if (skipped.has(engine)) return undefined
+    const measure = async (engine: Engine | 'count', file: BenchFile, workers = 0): Promise<Run | undefined> => {
+      if (engine !== 'count' && skipped.has(engine)) return undefined
       try {
-        const { stdout } = await run(process.execPath, [measurer, engine, file.path], { maxBuffer: 1 << 20 })
+        const env = { ...process.env, PROFILE_WORKERS: String(workers) }
+        const { stdout } = await run(process.execPath, [measurer, engine, file.path], { maxBuffer: 1 << 20, env })
         return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run
       } catch (err) {
         const stderr = String((err as { stderr?: string }).stderr ?? err)
         const reason = stderr.split('\n').find(line => /Error/.test(line))?.trim() ?? stderr.split('\n')[0] ?? 'it failed'
-        if (/Cannot find (module|package)|ERR_DLOPEN_FAILED/.test(stderr)) skipped.set(engine, reason)
+        if (engine !== 'count' && /Cannot find (module|package)|ERR_DLOPEN_FAILED/.test(stderr)) skipped.set(engine, reason)
         else failures.push(`${engine} failed on ${file.label}: ${reason}`)
         return undefined
       }
@@ -149,6 +177,7 @@ export async function profileBench (table: Table): Promise<void> {
     table('Column profile against the goals: profile ÷ raw ≥ 0.5, profile ÷ DuckDB SUMMARIZE ≥ 3', ['file', 'profile ÷ raw', 'profile ÷ DuckDB', 'profile ÷ polars'], goals)
     console.log(`peak RSS of the profile on ${files.at(-1)!.label}: ${largeProfileRss?.toFixed(0) ?? '-'} MB (goal ≤ 150 MB)`)
     console.log('counting alone is no path of its own any more: the handler profiles every file. Its rate against the raw GetObject (goal ≥ 0.9) is the Extraction table\'s "÷ raw read".')
+    table(...await threadsTable(files.filter((_, i) => i === 0 || i === 2), measure))
     for (const [engine, reason] of skipped) {
       console.log(`skipped ${engine}: ${reason}${engine === 'polars' && process.versions.node.startsWith('20.') ? POLARS_ON_NODE_20 : ''}`)
     }
