@@ -27,8 +27,7 @@ export interface CsvWasm {
   takeSamples: () => number
   valueAt: (bytes: number) => number
   profileValue: (column: number, bytes: number) => number
-  cutReset: (quote: number) => void
-  cutScan: (bytes: number) => number
+  cutScan: (bytes: number, quote: number, inside: boolean) => number
 }
 
 const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))

@@ -346,32 +346,29 @@ export function finish (): i32 {
 // a single field. A file that breaks the rule (a stray quote in an unquoted field) gets wrong cuts, and the
 // scanner profiling the piece before a wrong cut ends inside a quoted field and says so (UNCLOSED_QUOTE).
 
-let insideQuotes: bool = false
-
-/** Starts cutting text that begins between records, with this quote byte. */
-export function cutReset (quoteByte: i32): void {
-  quote = quoteByte
-  quotes = i8x16.splat(<i8>quoteByte)
-  insideQuotes = false
-}
-
 /**
- * Reads the `n` bytes written at bufferBase() (the text's next bytes); returns the offset in them just past the
- * last record boundary (a LF, or a CR not followed by LF, outside quotes), or -1 when they hold none.
+ * Reads the `n` bytes written at bufferBase() (the text's next bytes), with this quote byte, `inside` when the
+ * bytes before them leave a quoted field open. Returns twice the offset just past the last record boundary in
+ * them (a LF, or a CR not followed by LF, outside quotes), or -2 when they hold none, plus 1 when they leave a
+ * quoted field open. No state stays here between calls, so one instance serves any number of cutters.
  */
-export function cutScan (n: i32): i32 {
+export function cutScan (n: i32, quoteByte: i32, inside: bool): i32 {
+  const quoteBytes = i8x16.splat(<i8>quoteByte)
   let count = 0
   let i = 0
-  for (; i + 16 <= n; i += 16) count += popcnt(i8x16.bitmask(i8x16.eq(v128.load(BUFFER + <usize>i), quotes)))
-  for (; i < n; i++) if (byteAt(i) == quote) count++
-  const inside = insideQuotes != ((count & 1) == 1)
-  insideQuotes = inside
+  for (; i + 16 <= n; i += 16) count += popcnt(i8x16.bitmask(i8x16.eq(v128.load(BUFFER + <usize>i), quoteBytes)))
+  for (; i < n; i++) if (byteAt(i) == quoteByte) count++
+  const after = inside != ((count & 1) == 1)
   // Walking back from the end: `odd` is whether an odd number of quotes comes before the byte at j.
-  let odd = inside
+  let odd = after
+  let boundary = -1
   for (let j = n - 1; j >= 0; j--) {
     const c = byteAt(j)
-    if (c == quote) odd = !odd
-    else if (!odd && (c == LF || (c == CR && j + 1 < n && byteAt(j + 1) != LF))) return j + 1
+    if (c == quoteByte) odd = !odd
+    else if (!odd && (c == LF || (c == CR && j + 1 < n && byteAt(j + 1) != LF))) {
+      boundary = j + 1
+      break
+    }
   }
-  return -1
+  return boundary * 2 + (after ? 1 : 0)
 }
