@@ -21,8 +21,8 @@ export const PIECE_BYTES = 4 << 20
 
 /**
  * Threads for `setting`: unset, one per core but the handler's from 4 cores on, and none below (measured on 2
- * cores, README Performance: the handler's thread, hashing and counting, leaves too little for one more thread to
- * gain); 0 profiles on the handler's thread.
+ * cores, README Performance: one thread alone already uses more than a core with its reads and garbage collection,
+ * and the split costs more CPU than the second core gives: 0.7-0.8x); 0 profiles on the handler's thread.
  */
 export function profileWorkers (setting: number | undefined, cores = availableParallelism()): number {
   return setting ?? (cores >= 4 ? cores - 1 : 0)
