@@ -60,9 +60,9 @@ export function profilePiece (job: PieceJob, piece: Uint8Array): PieceResult {
 }
 
 /**
- * Cuts the text the caller reads into pieces and has them profiled, at most one per worker in flight and one
- * waiting (the read waits for the oldest), so memory stays bounded whatever the file's size. The caller's scanner
- * reads until the header has been seen; from then on, without comment lines, only the quote cutter reads.
+ * Cuts the text the caller reads into pieces and has them profiled, at most three per thread in flight (the read
+ * then waits for the oldest), so memory stays bounded whatever the file's size. The caller's scanner reads until
+ * the header has been seen; from then on, without comment lines, only the quote cutter reads.
  */
 export class Pieces {
   readonly #profiler: PieceProfiler
@@ -187,7 +187,7 @@ export class Pieces {
     if (this.#start >= 0) return true
     if (scanner.headerFields < 0) return false
     this.#fields = scanner.headerFields
-    this.#pieceBytes = this.#profiler.pieceBytes * Math.max(1, this.#fields / 128)
+    this.#pieceBytes = Math.ceil(this.#profiler.pieceBytes * Math.max(1, this.#fields / 128))
     // A last line without a line break ends one byte past the text.
     this.#start = this.#firstIsData ? 0 : Math.min(scanner.headerBytes!.length, this.#end)
     return true
