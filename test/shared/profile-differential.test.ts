@@ -336,7 +336,10 @@ t.test('pieces cut by counting quotes: stray quotes, blank lines and every line 
     'CR alone': 'a,b\r' + Array.from({ length: 80 }, (_, i) => `${i},${i % 5 === 0 ? '' : 'x'}`).join('\r') + '\r\r',
     'no header, no final line end': Array.from({ length: 70 }, (_, i) => `${i};"${i % 3}"`).join('\n'),
     // The first record, data, spans several pieces' worth of chunks before the cutter takes over.
-    'no header, CRLF, a long first record': Array.from({ length: 40 }, (_, i) => i === 0 ? '9'.repeat(90) : String(i % 7 - 3)).join('\r\n') + '\r\n'
+    'no header, CRLF, a long first record': Array.from({ length: 40 }, (_, i) => i === 0 ? '9'.repeat(90) : String(i % 7 - 3)).join('\r\n') + '\r\n',
+    // Wide files get pieces in proportion to their width.
+    '300 columns, multi-line fields': Array.from({ length: 300 }, (_, c) => `c${c}`).join(',') + '\n' +
+      Array.from({ length: 30 }, (_, i) => Array.from({ length: 300 }, (_, c) => c % 7 === 0 ? `"q${i}\n${c}"` : String((i * 7 + c) % 97)).join(',')).join('\n') + '\n'
   }
   for (const [label, text] of Object.entries(files)) {
     const bytes = Buffer.from(text)
