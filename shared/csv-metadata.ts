@@ -48,9 +48,13 @@ export interface CsvMetadata {
  */
 export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS, profiler?: PieceProfiler): Promise<CsvMetadata> {
   const object = hashingOpen(open)
-  const found = await extract(object.open, limits, profiler)
-  found.profile.sha256 = object.sha256()
-  return found
+  try {
+    const found = await extract(object.open, limits, profiler)
+    found.profile.sha256 = await object.sha256()
+    return found
+  } finally {
+    object.close()
+  }
 }
 
 async function extract (open: Open, limits: ExtractLimits, profiler: PieceProfiler | undefined): Promise<CsvMetadata> {
@@ -69,9 +73,13 @@ async function extract (open: Open, limits: ExtractLimits, profiler: PieceProfil
 /** The reference path: csv-parse reads every record. Slower, but it knows the line and nature of each error. */
 export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
   const object = hashingOpen(open)
-  const found = await readFully(object.open, limits, undefined)
-  found.profile.sha256 = object.sha256()
-  return found
+  try {
+    const found = await readFully(object.open, limits, undefined)
+    found.profile.sha256 = await object.sha256()
+    return found
+  } finally {
+    object.close()
+  }
 }
 
 /**
