@@ -87,6 +87,10 @@ const O_SET_COUNT = 120
 const O_SET_SLOTS = 124
 const O_HLL = 128
 const O_SAMPLES = 132
+/** The last date's first 8 bytes ("YYYY-MM-"), with that month's first day (days from 1970) and its length. */
+const O_MONTH_KEY = 136
+const O_MONTH_START = 144
+const O_MONTH_DAYS = 148
 
 /**
  * Bytes the exact sets and the sketches of all columns may take together. Kept small enough for the caches: every
@@ -378,6 +382,21 @@ declare function parseNumber (p: usize, n: i32): f64
 
 const POW10: usize = memory.data<f64>([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22])
 
+// SWAR: eight bytes at once in a u64 (the first byte lowest). XOR with a pattern turns its digit bytes into 0-9 and
+// its punctuation into 0; then every byte is at most 9 exactly when no byte sets the high bit of itself + 0x76.
+const HIGH_BITS: u64 = 0x8080808080808080
+/** "0000-00-": a date's first eight bytes. */
+const DATE_PATTERN: u64 = 0x2d30302d30303030
+const DATE_DASHES: u64 = 0xff0000ff00000000
+/** "00T00:00": the day, the separator and the hour and minute. */
+const TIME_PATTERN: u64 = 0x30303a3030543030
+const TIME_COLON: u64 = 0x0000ff0000000000
+/** The separator's byte in x when it is a space instead of T ('T' ^ ' '). */
+const SPACE_SEPARATOR: u64 = 0x0000000000740000
+
+@inline function allDigits (x: u64): bool { return (((x + 0x7676767676767676) | x) & HIGH_BITS) == 0 }
+@inline function digitPair (x: u64, at: u64): i32 { return <i32>((x >> at) & 0xf) * 10 + <i32>((x >> (at + 8)) & 0xf) }
+
 @inline function digit (c: i32): bool { return <u32>(c - 0x30) < 10 }
 @inline function byteAt (p: usize, i: i32): i32 { return <i32>load<u8>(p + <usize>i) }
 
@@ -410,8 +429,36 @@ function boolean (s: usize, p: usize, n: i32): i32 {
   return KIND_BOOLEAN
 }
 
+/** The value of eight digits 0-9, one per byte of `x`, the first byte the most significant. */
+@inline function eightDigits (x: u64): u64 {
+  x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ff
+  x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffff
+  return (x * 10000 + (x >> 32)) & 0xffffffff
+}
+
 /** [sign] digits [. digits] [e [sign] digits], or [sign] . digits [...]; a number f64 cannot hold is a string. */
 function number (s: usize, p: usize, n: i32): i32 {
+  // Up to 8 bytes of digits, or of digits around one point inside them, read at once (the buffers are padded).
+  if (n <= 8) {
+    const x = load<u64>(p) ^ 0x3030303030303030
+    const aligned = x << (<u64>(8 - n) << 3)
+    if (allDigits(aligned)) {
+      const format = n > 1 && (x & 0xff) == 0 ? F_LEADING_ZERO : F_INTEGER
+      addValue(s, <f64>eightDigits(aligned), format)
+      return KIND_INTEGER
+    }
+    // A point ('.' ^ '0' is 0x1e) at `dot`, with digits on both sides.
+    const z = x ^ 0x1e1e1e1e1e1e1e1e
+    const dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
+    if (dot >= 1 && dot < n - 1) {
+      const below: u64 = (<u64>1 << (<u64>dot << 3)) - 1
+      const digits = ((x & below) | ((x >> 8) & ~below)) << (<u64>(9 - n) << 3)
+      if (allDigits(digits)) {
+        addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), F_DECIMAL)
+        return KIND_NUMBER
+      }
+    }
+  }
   let i = 0
   const negative = byteAt(p, 0) == 0x2d
   if (negative || byteAt(p, 0) == 0x2b) i = 1
@@ -489,12 +536,15 @@ function number (s: usize, p: usize, n: i32): i32 {
     value = Math.abs(parseNumber(p, n))
     if (!isFinite(value)) return KIND_STRING
   }
-  if (negative) value = -value
+  addValue(s, negative ? -value : value, format)
+  return kind
+}
+
+@inline function addValue (s: usize, value: f64, format: i64): void {
   store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
   if (value < load<f64>(s + O_NUM_MIN)) store<f64>(s + O_NUM_MIN, value)
   if (value > load<f64>(s + O_NUM_MAX)) store<f64>(s + O_NUM_MAX, value)
   addNumber(s, value)
-  return kind
 }
 
 const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
@@ -538,27 +588,43 @@ const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
 
 /** YYYY-MM-DD, or that with T or a space and HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM|±HH]. */
 function dateTime (s: usize, p: usize, n: i32): i32 {
-  const century = twoDigits(p, 0)
-  const yy = twoDigits(p, 2)
-  const month = twoDigits(p, 5)
-  const day = twoDigits(p, 8)
-  if (century < 0 || yy < 0 || byteAt(p, 7) != 0x2d || month < 1 || month > 12 || day < 1) return number(s, p, n)
-  const year = century * 100 + yy
-  const leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-  const monthDays = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31
-  if (day > monthDays) return KIND_STRING
-  let micros = days(year, month, day) * 86400000000
+  // The buffers are padded: 16 bytes may be read from any value.
+  const head = load<u64>(p)
+  let monthStart: i32
+  let monthDays: i32
+  if (head == load<u64>(s + O_MONTH_KEY)) {
+    monthStart = load<i32>(s + O_MONTH_START)
+    monthDays = load<i32>(s + O_MONTH_DAYS)
+  } else {
+    const x = head ^ DATE_PATTERN
+    if (!allDigits(x) || (x & DATE_DASHES) != 0) return KIND_STRING
+    const year = digitPair(x, 0) * 100 + digitPair(x, 16)
+    const month = digitPair(x, 40)
+    if (month < 1 || month > 12) return KIND_STRING
+    const leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    monthDays = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31
+    monthStart = <i32>days(year, month, 1)
+    store<u64>(s + O_MONTH_KEY, head)
+    store<i32>(s + O_MONTH_START, monthStart)
+    store<i32>(s + O_MONTH_DAYS, monthDays)
+  }
+  const x = load<u64>(p, 8) ^ TIME_PATTERN
   if (n == 10) {
+    const day = digitPair(x, 0)
+    if (!allDigits(x & 0xffff) || day < 1 || day > monthDays) return KIND_STRING
     store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | F_DATE)
-    updateInstant(s, micros, NAIVE)
+    updateInstant(s, <i64>(monthStart + day - 1) * 86400000000, NAIVE)
     return KIND_DATE
   }
-  const separator = byteAt(p, 10)
-  if ((separator != 0x54 && separator != 0x20) || n < 16 || byteAt(p, 13) != 0x3a) return KIND_STRING
-  const hour = twoDigits(p, 11)
-  const minute = twoDigits(p, 14)
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return KIND_STRING
-  micros += (<i64>hour * 60 + minute) * 60000000
+  // DDTHH:MM, or with a space for the T.
+  const spaced = (x & 0xff0000) == SPACE_SEPARATOR
+  const y = spaced ? x ^ SPACE_SEPARATOR : x
+  if (n < 16 || !allDigits(y) || (y & (TIME_COLON | 0xff0000)) != 0) return KIND_STRING
+  const day = digitPair(y, 0)
+  const hour = digitPair(y, 24)
+  const minute = digitPair(y, 48)
+  if (day < 1 || day > monthDays || hour > 23 || minute > 59) return KIND_STRING
+  let micros = (<i64>(monthStart + day - 1) * 1440 + <i64>(hour * 60 + minute)) * 60000000
   let i = 16
   let secondsShape = 0
   if (i < n && byteAt(p, i) == 0x3a) {
@@ -608,7 +674,7 @@ function dateTime (s: usize, p: usize, n: i32): i32 {
     }
   }
   if (i != n) return KIND_STRING
-  const shape = (separator == 0x54 ? 0 : 15) + secondsShape * 5 + zoneShape
+  const shape = (spaced ? 15 : 0) + secondsShape * 5 + zoneShape
   store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | (<i64>1 << shape))
   updateInstant(s, micros - <i64>(zone == NAIVE ? 0 : zone) * 60000000, zone)
   return KIND_DATETIME

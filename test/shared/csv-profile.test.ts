@@ -43,6 +43,12 @@ const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
   ['null tokens and empty fields are not values', ['NA', '', 'null', '-', 'x'], { type: 'string', values: 1, empty: 1, nulls: 3, distinct: { count: 1, exact: true } }],
   ['only nulls leave the column empty', ['NULL', ''], { type: 'empty', values: 0, min_length: null, distinct: { count: 0, exact: true }, samples: [] }],
   ['lengths in code points', ['é😀', 'abc'], { min_length: 2, max_length: 3 }],
+  ['dates of one month, then another, then a day the month does not have', ['2023-01-31', '2023-01-02', '2023-02-28', '2023-01-15'],
+    { type: 'date', min: '2023-01-02', max: '2023-02-28' }],
+  ['a day past the end of a month already seen makes a string', ['2023-02-01', '2023-02-28', '2023-02-29'], { type: 'string' }],
+  ['datetimes of one month with a space or a T, past midnight and before', ['2024-02-29 23:59', '2024-02-01T00:00:00', '2024-02-15T12:30'],
+    { type: 'datetime', min: '2024-02-01T00:00:00', max: '2024-02-29T23:59:00' }],
+  ['eight digits, and a point among eight bytes', ['12345678', '00000001', '1234.567', '0.000001'], { type: 'number', formats: ['123', '0123', '1.5'], min: 0.000001, max: 12345678 }],
   ['an escaped quote is one value with its unquoted twin', ['a"b', 'a"b', 'c'], { distinct: { count: 2, exact: true }, samples: ['a"b', 'c'] }]
 ]
 
