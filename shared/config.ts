@@ -21,7 +21,7 @@ export const CoreSettings = Type.Object({
   maxRecordBytes: Integer(1024, 1024 ** 3, DEFAULT_LIMITS.maxRecordBytes, 'Largest CSV row, in characters, before a file fails with record-too-large.'),
   maxColumns: Integer(1, 1_000_000, DEFAULT_LIMITS.maxColumns, 'Most columns a header may have before a file fails with too-many-columns.'),
   maxDecompressedBytes: Integer(1024, 1024 ** 5, DEFAULT_LIMITS.maxDecompressedBytes, 'Most bytes a gzip upload may inflate to before it fails with decompressed-too-large.'),
-  profileWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256, description: 'Threads that profile a file\'s pieces while the handler reads, hashes and cuts it; unset, one per core but the handler\'s from 4 cores on, none below; 0 profiles on the handler\'s thread.' })),
+  profileWorkers: Type.Optional(Type.Integer({ minimum: 0, maximum: 256, description: 'Threads that profile a file\'s pieces while the handler reads and cuts it; unset, one per core but the handler\'s from 4 cores on, none below; 0 profiles on the handler\'s thread.' })),
   s3RangeBytes: Integer(64 * 1024, 256 * 1024 ** 2, 8 * 1024 ** 2, 'Bytes per GetObject when the processor reads an object in byte ranges (AWS recommends 8–16 MiB); about S3_READ_CONCURRENCY of them are held in memory.'),
   s3ReadConcurrency: Integer(1, 32, 4, 'GetObject requests the processor keeps in flight for one object, each for S3_RANGE_BYTES bytes, delivered in order; 1 reads the object as one stream.'),
   eventBusName: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._/-]{1,256}$', description: 'EventBridge bus the processor publishes each verdict on (`File processed` / `File failed`); the account\'s default bus when unset.' })),
