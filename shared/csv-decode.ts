@@ -143,9 +143,15 @@ async function * rest (bytes: AsyncIterator<Buffer>, decoder: Decoder, nul: NulC
   }
 }
 
+/**
+ * Bytes per inflated chunk. zlib's default of 16 KiB makes a round trip to the thread pool per 16 KiB: measured on
+ * the bench's 105 MB file, gunzip alone ran at 190-235 MB/s with it and 510-540 MB/s with 256 KiB.
+ */
+export const INFLATE_CHUNK_BYTES = 256 * 1024
+
 /** Inflates a gzip stream (several members too), failing once it has produced more than `maxBytes`. */
 async function * gunzip (compressed: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
-  const inflate = createGunzip()
+  const inflate = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })
   const piped = pipeline(compressed, inflate)
   // Its failure is also the failure of the reads below, which report it.
   piped.catch(() => {})

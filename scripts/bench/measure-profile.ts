@@ -1,6 +1,6 @@
 // Child process of the profile bench: reads one CSV file one way and prints {rows, columns, seconds, cpuSeconds,
 // peakRssMb} as JSON, so each engine's peak RSS is its own.
-//   raw      the file's bytes read (and gunzipped, for .gz) and dropped: the ceiling for any reader
+//   raw      the file's bytes read (and gunzipped, for .gz, in chunks as large as the extractor's) and dropped: the ceiling for any reader
 //   count    the scanner alone in counting-only mode (no field profiled): what the handler's thread does in parallel
 //   profile  the product's extractor, from a file stream: metadata and the profile of every column; with
 //            PROFILE_WORKERS=N (N > 0), pieces profiled by N worker threads while this one counts
@@ -10,6 +10,7 @@ import { createReadStream, readFileSync } from 'node:fs'
 import { createGunzip } from 'node:zlib'
 import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
 import { detectDialect } from '../../shared/csv-dialect.ts'
+import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
 import { CsvScanner } from '../../shared/csv-scan.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
@@ -20,7 +21,7 @@ const gzip = path.endsWith('.gz')
 
 async function measure (): Promise<{ rows: number | undefined, columns: number | undefined }> {
   if (mode === 'raw') {
-    const stream = gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path, { highWaterMark: 1 << 20 })
+    const stream = gzip ? createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })) : createReadStream(path, { highWaterMark: 1 << 20 })
     let bytes = 0
     for await (const chunk of stream as AsyncIterable<Buffer>) bytes += chunk.length
     if (bytes === 0) throw new Error(`${path} is empty`)
