@@ -76,7 +76,7 @@ export class HashThread {
     const thread = this.#thread ?? this.#start()
     if (generation !== undefined && generation !== thread.generation) {
       this.giveBack(block)
-      throw new Error('the hashing thread stopped while it was hashing this object; it is read again')
+      throw new Error('the hashing thread stopped while it was hashing this object (the event is retried)')
     }
     thread.inFlight++
     thread.worker.ref()
