@@ -1,6 +1,6 @@
 // The deployed pipeline, described once: the processor function, its environment and permissions, the table.
 // CDK (stack.ts), LocalStack provisioning (localstack.ts), the embedded stack and the bench all read it.
-import type { Config } from '../shared/config.ts'
+import { CoreSettings, readSettings, variableName, type Config } from '../shared/config.ts'
 import { VERDICT_EVENT_SOURCE, VerdictDetailType } from '../shared/verdict-event.ts'
 
 export { tableDefinition, LISTING_INDEX, FEED_INDEX, TTL_ATTRIBUTE } from '../aws/metadata-table.ts'
@@ -52,10 +52,24 @@ export const VERDICT_EVENT_PATTERN = { source: [VERDICT_EVENT_SOURCE], detailTyp
  */
 export const API_FUNCTION = { handler: BUNDLE_HANDLER, runtime: 'nodejs22.x', memorySize: 512, timeout: 40 } as const
 
+/** How the processor reads and profiles (PROFILE_WORKERS, S3_RANGE_BYTES, S3_READ_CONCURRENCY): each left unset takes its default. */
+export type ProcessorTuning = Partial<Pick<Config, 'profileWorkers' | 's3RangeBytes' | 's3ReadConcurrency'>>
+
+/** The tuning settings given in `env` (validated; a bad value throws a ConfigError naming it), and only those. */
+export function processorTuning (env: NodeJS.ProcessEnv): ProcessorTuning {
+  const settings = readSettings(CoreSettings, env)
+  const tuning: ProcessorTuning = {}
+  for (const setting of ['profileWorkers', 's3RangeBytes', 's3ReadConcurrency'] as const) {
+    if ((env[variableName(setting)] ?? '') !== '') tuning[setting] = settings[setting]
+  }
+  return tuning
+}
+
 /** What the processor reads from its environment, as a function of the configuration it is deployed with. */
-export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'logLevel'> & Partial<Pick<Config, 'eventBusName'>>): Record<string, string> {
+export function processorEnvironment (config: Pick<Config, 'bucketName' | 'tableName' | 'maxRecordBytes' | 'maxColumns' | 'maxDecompressedBytes' | 'logLevel'> & Partial<Pick<Config, 'eventBusName'>>, tuning: ProcessorTuning = {}): Record<string, string> {
   return {
     ...(config.eventBusName === undefined ? {} : { EVENT_BUS_NAME: config.eventBusName }),
+    ...Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined).map(([setting, value]) => [variableName(setting), String(value)])),
     BUCKET_NAME: config.bucketName,
     TABLE_NAME: config.tableName,
     MAX_RECORD_BYTES: String(config.maxRecordBytes),

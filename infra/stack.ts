@@ -13,7 +13,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { DEFAULT_LIMITS, type ExtractLimits } from '../shared/limits.ts'
 import {
-  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, tableDefinition, TTL_ATTRIBUTE,
+  API_FUNCTION, apiStatements, policyDocument, PROCESSOR, processorEnvironment, processorStatements, type ProcessorTuning, tableDefinition, TTL_ATTRIBUTE,
   VERDICT_EVENT_PATTERN, WEBHOOK_SENDER, webhookSenderStatements, type PolicyStatement
 } from './pipeline.ts'
 
@@ -30,6 +30,8 @@ export interface CsvMetadataStackProps extends StackProps {
   maxRecordBytes?: number
   maxColumns?: number
   maxDecompressedBytes?: number
+  /** How the processor reads and profiles (PROFILE_WORKERS, S3_RANGE_BYTES, S3_READ_CONCURRENCY); the defaults otherwise. */
+  processorTuning?: ProcessorTuning
   /** An existing EventBridge bus the processor publishes verdicts on (EVENT_BUS_NAME); the account's default bus otherwise. */
   eventBusName?: string | undefined
   /** With WEBHOOK_URLS: the sender's bundle, the URLs and the signing secret; no webhook resources otherwise. */
@@ -62,7 +64,7 @@ export class CsvMetadataStack extends Stack {
     })
 
     const bus = EventBus.fromEventBusName(this, 'VerdictBus', props.eventBusName ?? 'default')
-    const environment = processorEnvironment({ bucketName: bucket.bucketName, tableName: table.ref, logLevel: 'info', eventBusName: props.eventBusName, ...limitsOf(props) })
+    const environment = processorEnvironment({ bucketName: bucket.bucketName, tableName: table.ref, logLevel: 'info', eventBusName: props.eventBusName, ...limitsOf(props) }, props.processorTuning)
     const processor = this.#function('Processor', {
       ...PROCESSOR,
       code: props.processorDir,

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { App } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import { CsvMetadataStack, type CsvMetadataStackProps } from '../../infra/stack.ts'
-import { tableDefinition } from '../../infra/pipeline.ts'
+import { processorTuning, tableDefinition } from '../../infra/pipeline.ts'
 import { buildAll } from '../../scripts/build.ts'
 
 const outDir = await mkdtemp(join(tmpdir(), 'csv-infra-'))
@@ -103,6 +103,15 @@ t.test('processor: FileProcessorLambda on nodejs22.x, two async retries, then th
   template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true })
 })
 
+t.test('the processor\'s tuning reaches its environment when given, and only then', async t => {
+  synth({ processorTuning: { profileWorkers: 5, s3RangeBytes: 16 * 1024 * 1024, s3ReadConcurrency: 16 } }).hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'FileProcessorLambda',
+    Environment: { Variables: Match.objectLike({ PROFILE_WORKERS: '5', S3_RANGE_BYTES: '16777216', S3_READ_CONCURRENCY: '16' }) }
+  })
+  t.same(processorTuning({ S3_READ_CONCURRENCY: '16', PROFILE_WORKERS: '' }), { s3ReadConcurrency: 16 }, 'a variable left empty is unset')
+  t.throws(() => processorTuning({ S3_RANGE_BYTES: '12' }), /S3_RANGE_BYTES="12"/, 'a bad value names its variable')
+})
+
 t.test('S3 notifies the processor of created and removed objects, and only this bucket in this account may invoke it', async t => {
   template.hasResourceProperties('Custom::S3BucketNotifications', {
     BucketName: { Ref: ref('Uploads') },
@@ -176,17 +185,21 @@ t.test('API: a Lambda behind a public HTTPS function URL, with the same app and 
   })
 })
 
-t.test('the CDK app behind npm run deploy takes API_KEY and CORS_ORIGINS from the environment, and refuses bad ones', async t => {
+t.test('the CDK app behind npm run deploy takes API_KEY, CORS_ORIGINS and the processor\'s tuning from the environment, and refuses bad ones', async t => {
   const root = fileURLToPath(new URL('../..', import.meta.url))
   const cdkOut = join(outDir, 'app')
   const synthApp = (env: Record<string, string>) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
     cwd: root,
     env: { ...process.env, CDK_OUTDIR: cdkOut, ...env }
   })
-  await synthApp({ API_KEY: 'a-long-enough-api-key', CORS_ORIGINS: 'https://app.example.com' })
+  await synthApp({ API_KEY: 'a-long-enough-api-key', CORS_ORIGINS: 'https://app.example.com', S3_READ_CONCURRENCY: '16' })
   const synthesized = Template.fromJSON(JSON.parse(await readFile(join(cdkOut, 'CsvMetadataService.template.json'), 'utf8')))
   synthesized.hasResourceProperties('AWS::Lambda::Function', {
     Environment: { Variables: Match.objectLike({ API_KEY: 'a-long-enough-api-key', CORS_ORIGINS: 'https://app.example.com' }) }
+  })
+  synthesized.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'FileProcessorLambda',
+    Environment: { Variables: Match.objectLike({ S3_READ_CONCURRENCY: '16' }) }
   })
   synthesized.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com'] })] } })
   const refused = await synthApp({ API_KEY: 'short' }).then(() => undefined, (err: { stderr: string }) => err)
