@@ -47,9 +47,14 @@ export interface CsvMetadata {
  * the file as Windows-1252 when a byte that is not UTF-8 comes after the first 64 KiB.
  */
 export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS, profiler?: PieceProfiler): Promise<CsvMetadata> {
+  return await hashedRead(open, hashed => extract(hashed, limits, profiler))
+}
+
+/** Runs `read` on the object opened through a hash, and gives its profile the SHA-256 of the last read. */
+async function hashedRead (open: Open, read: (open: Open) => Promise<CsvMetadata>): Promise<CsvMetadata> {
   const object = hashingOpen(open)
   try {
-    const found = await extract(object.open, limits, profiler)
+    const found = await read(object.open)
     found.profile.sha256 = await object.sha256()
     return found
   } finally {
@@ -72,14 +77,7 @@ async function extract (open: Open, limits: ExtractLimits, profiler: PieceProfil
 
 /** The reference path: csv-parse reads every record. Slower, but it knows the line and nature of each error. */
 export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LIMITS): Promise<CsvMetadata> {
-  const object = hashingOpen(open)
-  try {
-    const found = await readFully(object.open, limits, undefined)
-    found.profile.sha256 = await object.sha256()
-    return found
-  } finally {
-    object.close()
-  }
+  return await hashedRead(open, hashed => readFully(hashed, limits, undefined))
 }
 
 /**

@@ -165,11 +165,13 @@ export class ThreadedHash {
 
   /** The hex digest of every byte given to `update`. */
   async digest (): Promise<string> {
-    const block = this.#block ?? await this.#thread.block()
+    const block = this.#block
     this.#block = undefined
-    if (this.#generation !== undefined) return await this.#thread.send(this.#id, block, this.#filled, true, this.#generation).digest!
-    const digest = createHash('sha256').update(new Uint8Array(block, 0, this.#filled)).digest('hex')
-    this.#thread.giveBack(block)
+    if (this.#generation !== undefined) {
+      return await this.#thread.send(this.#id, block ?? await this.#thread.block(), this.#filled, true, this.#generation).digest!
+    }
+    const digest = createHash('sha256').update(block === undefined ? new Uint8Array(0) : new Uint8Array(block, 0, this.#filled)).digest('hex')
+    if (block !== undefined) this.#thread.giveBack(block)
     return digest
   }
 
