@@ -1,4 +1,5 @@
-// Secrets stay in the process that needs them: a Lambda worker of the embedded stack never sees the API key.
+// Secrets stay in the process that needs them: a Lambda worker of the embedded stack never sees the API key, and gets
+// the processor's own settings: its tuning as the user set it, and one stream by default.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -9,7 +10,7 @@ import { freePort } from '../helpers/stack.ts'
 
 const SECRET = 'a-secret-api-key-nobody-else-sees'
 
-t.test('a worker started by a stack whose process holds API_KEY does not have it', async t => {
+t.test('a worker started by a stack whose process holds API_KEY does not have it, but has the processor\'s tuning', async t => {
   const dir = t.testdir({
     // The function: records the environment it was given.
     'handler.mjs': `import { writeFileSync } from 'node:fs'
@@ -27,10 +28,11 @@ await stack.close()
 `
   })
   await promisify(execFile)(process.execPath, ['--import', 'tsx', join(dir, 'start.ts'), pathToFileURL(join(dir, 'handler.mjs')).href], {
-    env: { ...process.env, API_KEY: SECRET, EMBEDDED_PORT: String(await freePort()), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', RECORD_DIR: dir }
+    env: { ...process.env, API_KEY: SECRET, PROFILE_WORKERS: '0', S3_RANGE_BYTES: '1048576', S3_READ_CONCURRENCY: '', EMBEDDED_PORT: String(await freePort()), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent', RECORD_DIR: dir }
   })
   const seen = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as Record<string, string>
   t.notOk('API_KEY' in seen, 'no API_KEY variable')
   t.same(Object.entries(seen).filter(([, value]) => value.includes(SECRET)), [], 'nor the key under another name')
   t.match(seen, { BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable', AWS_ENDPOINT_URL: /^http:\/\/127\.0\.0\.1:\d+$/ }, 'what the function needs is there')
+  t.match(seen, { PROFILE_WORKERS: '0', S3_RANGE_BYTES: '1048576', S3_READ_CONCURRENCY: '1' }, 'the tuning set for npm start, and one stream when S3_READ_CONCURRENCY is unset')
 })
