@@ -1,5 +1,6 @@
 // Wires processObject's ports to the AWS SDK, once per process: for the Lambda handler and for reconcile.
 import type { Config } from '../shared/config.ts'
+import { sharedHashThread } from '../shared/hash-thread.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { ProcessDeps } from '../shared/process-object.ts'
 import { createDocumentClient, createS3Client } from './clients.ts'
@@ -13,6 +14,8 @@ export function createProcessDeps (config: Config, logger: Logger): ProcessDeps 
   const s3 = createS3Client(config)
   const table = new MetadataTable(createDocumentClient(config), config.tableName)
   const reads = { rangeBytes: config.s3RangeBytes, concurrency: config.s3ReadConcurrency }
+  // At start-up, not with the first large file, which would wait for the hashing thread to start.
+  sharedHashThread()?.warm()
   return {
     readObject: (bucket, key, etag) => readObject(s3, bucket, key, etag, reads),
     saveRecord: async (record, orderingKey) =>

@@ -42,8 +42,9 @@ interface Score {
 export function detectDialect (head: Buffer, complete: boolean): SniffedDialect {
   const sep = SEP_LINE.exec(head.subarray(0, 8).toString('latin1'))
   const preambleBytes = sep === null ? 0 : sep[0].length
-  const sample = sampleText(head.subarray(preambleBytes), complete)
-  const scores = candidates(sample, sep?.[1]).map(candidate => score(sample, candidate))
+  const bytes = sampleBytes(head.subarray(preambleBytes), complete)
+  const sample = bytes.toString('utf8')
+  const scores = candidates(sample, sep?.[1]).map(candidate => score(bytes, candidate))
   const best = scores.reduce((a, b) => better(b, a) ? b : a)
   const sniffed = best.agreeing > 0 && best.agreeing * 2 >= best.records
   const chosen = sniffed || sep !== null ? best.candidate : { delimiter: ',', quote: '"', escape: '"', comment: null }
@@ -51,7 +52,7 @@ export function detectDialect (head: Buffer, complete: boolean): SniffedDialect 
     ? 'sep= line'
     : sniffed ? `sniffed: ${best.agreeing} of ${best.records} rows have ${best.fields} fields` : 'default'
   const { delimiter, quote, escape, comment } = chosen
-  const header = hasHeader(records(sample, chosen))
+  const header = hasHeader(records(bytes, chosen))
   return { dialect: { delimiter, quote, escape, header, comment, preamble_lines: sep === null ? 0 : 1, decided_by: decidedBy }, preambleBytes }
 }
 
@@ -71,10 +72,10 @@ export function parseOptions (dialect: Candidate, maxRecordBytes: number): Optio
   }
 }
 
-/** The head's text, cut after its last line break unless it is the whole file (a cut record would mislead). */
-function sampleText (text: Buffer, complete: boolean): string {
+/** The head, cut after its last line break unless it is the whole file (a cut record would mislead). */
+function sampleBytes (text: Buffer, complete: boolean): Buffer {
   const end = complete ? text.length : Math.max(text.lastIndexOf(0x0a), text.lastIndexOf(0x0d)) + 1
-  return text.toString('utf8', 0, end > 0 ? end : text.length)
+  return text.subarray(0, end > 0 ? end : text.length)
 }
 
 /** Every dialect worth trying on `sample`, in the order of preference. */
@@ -90,7 +91,7 @@ function candidates (sample: string, declared: string | undefined): Candidate[] 
   }))
 }
 
-function score (sample: string, candidate: Candidate): Score {
+function score (sample: Buffer, candidate: Candidate): Score {
   const counts = records(sample, candidate).map(record => record.length)
   const tally = new Map<number, number>()
   for (const count of counts) if (count > 1) tally.set(count, (tally.get(count) ?? 0) + 1)
@@ -117,8 +118,11 @@ function better (a: Score, b: Score): boolean {
   return a.fields > b.fields
 }
 
-/** The first records of `sample` under `candidate`, however many fields each has; a parse error ends them. */
-function records (sample: string, candidate: Candidate): string[][] {
+/**
+ * The first records of `sample` under `candidate`, however many fields each has; a parse error ends them. The
+ * bytes, not their text: csv-parse would turn a string back into bytes for every candidate.
+ */
+function records (sample: Buffer, candidate: Candidate): string[][] {
   const found: string[][] = []
   try {
     parse(sample, {

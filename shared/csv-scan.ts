@@ -141,7 +141,8 @@ export class CsvScanner {
     }
     const end = this.#wasm.headerBytes()
     if (end >= 0) {
-      this.#header = Buffer.concat(this.#headerChunks, this.#headerLength).subarray(0, end)
+      // Only the header's bytes: the rest of a 1 MiB chunk would be copied into fresh memory for nothing.
+      this.#header = Buffer.concat(this.#headerChunks, end)
       this.#headerChunks.length = 0
     } else if (this.#headerLength > this.#maxRecordBytes) {
       this.gaveUp = 'header-size'

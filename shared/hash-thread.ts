@@ -30,6 +30,8 @@ parentPort.on('message', ({ id, block, length, last, drop }) => {
 interface Thread {
   worker: Worker
   generation: number
+  /** Settles when the thread runs, or has stopped before (the next hash starts another). */
+  running: Promise<unknown>
   /** Blocks sent and not yet back. */
   inFlight: number
   /** Digests asked for and not yet answered, by object id. */
@@ -48,6 +50,24 @@ export class HashThread {
   /** A hash of one object's bytes, fed in order by `update`. */
   hash (): ThreadedHash {
     return new ThreadedHash(this, this.#nextId++)
+  }
+
+  /**
+   * Starts the thread and fills the free list, so the first large object neither waits ~60 ms for the thread to
+   * start (its blocks would run out first) nor touches fresh memory: for a processor's start-up, once per process.
+   * Resolves once the thread runs.
+   */
+  async warm (): Promise<void> {
+    const thread = this.#thread ?? this.#start()
+    while (this.#blocks < BLOCKS) {
+      this.#blocks++
+      const block = new ArrayBuffer(BLOCK_BYTES)
+      // Written once now, so the kernel maps its pages before a file is read, not while.
+      new Uint8Array(block).fill(0)
+      this.#free.push(block)
+    }
+    await thread.running
+    if (thread.inFlight === 0) thread.worker.unref()
   }
 
   /** A block to fill: a free one, a new one while fewer than BLOCKS exist, or the next to come back. */
@@ -101,7 +121,11 @@ export class HashThread {
   #start (): Thread {
     // Plain Node options: the thread's CommonJS needs no loader, whatever the process was started with.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] })
-    const thread: Thread = { worker, generation: ++this.#generations, inFlight: 0, digests: new Map() }
+    const running = new Promise(resolve => {
+      worker.once('online', resolve)
+      worker.once('exit', resolve)
+    })
+    const thread: Thread = { worker, generation: ++this.#generations, running, inFlight: 0, digests: new Map() }
     worker.on('message', ({ id, block, digest }: { id: number, block: ArrayBuffer, digest?: string }) => {
       if (this.#thread !== thread) return
       if (--thread.inFlight === 0) worker.unref()

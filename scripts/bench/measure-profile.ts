@@ -15,6 +15,7 @@ import { CsvScanner } from '../../shared/csv-scan.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
+import { sharedHashThread } from '../../shared/hash-thread.ts'
 
 const [mode, path] = process.argv.slice(2) as [string, string]
 const gzip = path.endsWith('.gz')
@@ -60,6 +61,8 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
   throw new Error(`unknown mode ${mode}`)
 }
 
+// What the processor does once when it starts (aws/process-deps.ts), before it reads any file.
+if (mode === 'profile') await sharedHashThread()?.warm()
 const started = performance.now()
 const cpuBefore = process.cpuUsage()
 const { rows, columns } = await measure()

@@ -105,15 +105,41 @@ t.test('the process\'s thread exists from two cores on', async t => {
   t.equal(sharedHashThread(2), sharedHashThread(4))
 })
 
-t.test('an idle thread does not keep the process alive', async t => {
+t.test('a process that only warmed the thread exits', async t => {
   const module = new URL('../../shared/hash-thread.ts', import.meta.url).href
   const script = `
     const { HashThread } = await import(${JSON.stringify(module)})
+    void new HashThread().warm()
+    console.log('started')
+  `
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30000 })
+  t.equal(stdout.trim(), 'started')
+})
+
+t.test('a warmed thread hashes as a cold one, and warming twice or after it stopped is harmless', async t => {
+  const thread = new HashThread()
+  t.teardown(() => thread.close())
+  await thread.warm()
+  await thread.warm()
+  const bytes = randomBytes(9 * BLOCK_BYTES + 5)
+  t.equal(await digestOf(thread, chunked(bytes, [65536, BLOCK_BYTES + 1])), sha256(bytes))
+  await thread.close()
+  await thread.warm()
+  t.equal(await digestOf(thread, chunked(bytes, [BLOCK_BYTES * 2])), sha256(bytes), 'a new thread after the stop')
+})
+
+for (const warm of [false, true]) {
+  t.test(`an idle thread does not keep the process alive${warm ? ' (warmed at start)' : ''}`, async t => {
+    const module = new URL('../../shared/hash-thread.ts', import.meta.url).href
+    const script = `
+    const { HashThread } = await import(${JSON.stringify(module)})
     const thread = new HashThread()
+    ${warm ? 'await thread.warm()' : ''}
     const hash = thread.hash()
     await hash.update(new Uint8Array(3 << 20).fill(97))
     console.log(await hash.digest())
   `
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30000 })
-  t.equal(stdout.trim(), sha256(new Uint8Array(3 << 20).fill(97)))
-})
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30000 })
+    t.equal(stdout.trim(), sha256(new Uint8Array(3 << 20).fill(97)))
+  })
+}
