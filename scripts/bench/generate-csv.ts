@@ -28,15 +28,20 @@ function row (id: number, next: () => number): string {
 
 /** Writes a CSV of about `megabytes` MB to `path` (reused when already written) and returns its size and rows. */
 export async function generateCsv (path: string, megabytes: number): Promise<{ rows: number, bytes: number }> {
+  const next = random(megabytes)
+  return await writeCsvOnce(path, HEADER, megabytes * 1024 * 1024, id => row(id, next))
+}
+
+/** writeCsv, unless `path` was written so before: its sidecar `path.json` holds the size and row count it had. */
+export async function writeCsvOnce (path: string, header: string, bytes: number, row: (i: number) => string): Promise<{ bytes: number, rows: number }> {
   const sidecar = path + '.json'
   if (existsSync(sidecar) && existsSync(path)) {
-    const known = JSON.parse(readFileSync(sidecar, 'utf8')) as { rows: number, bytes: number }
-    if (statSync(path).size === known.bytes) return known
+    const known = JSON.parse(readFileSync(sidecar, 'utf8')) as { rows?: number, bytes: number }
+    if (known.rows !== undefined && statSync(path).size === known.bytes) return { bytes: known.bytes, rows: known.rows }
   }
-  const next = random(megabytes)
-  const { rows, bytes } = await writeCsv(path, HEADER, megabytes * 1024 * 1024, id => row(id, next))
-  writeFileSync(sidecar, JSON.stringify({ rows, bytes }))
-  return { rows, bytes }
+  const written = await writeCsv(path, header, bytes, row)
+  writeFileSync(sidecar, JSON.stringify(written))
+  return written
 }
 
 /** Writes `header`, then `row(1)`, `row(2)`, … to `path` in 1 MiB batches until it holds about `bytes`. */

@@ -1,14 +1,21 @@
 // Child process of `npm run bench`: reads one object one way and prints {bytes, rows, seconds, peakRssMb} as JSON.
-//   raw        the handler's read (one GetObject, or S3_READ_CONCURRENCY byte ranges), bytes counted and dropped:
-//              the ceiling for any extractor
+//   raw        the handler's read (one GetObject, or S3_READ_CONCURRENCY byte ranges), bytes counted and dropped
+//              (a .gz object gunzipped): the ceiling for any extractor
 //   extractor  the product's Lambda handler on an S3 event: object stream → metadata → DynamoDB item
+//   count      the same read through the scanner alone in counting-only mode (no field profiled)
 //   csv-parse  the same read streamed through csv-parse alone, record by record
+import { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import type { S3Event } from 'aws-lambda'
 import { createDocumentClient, createS3Client } from '../../aws/clients.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
 import { readObject } from '../../aws/object-reader.ts'
 import { parseFully } from '../../shared/csv-metadata.ts'
+import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
+import { detectDialect } from '../../shared/csv-dialect.ts'
+import { CsvScanner } from '../../shared/csv-scan.ts'
+import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { objectCreatedEvent } from '../../shared/s3-events.ts'
 import { unquotedEtag } from '../../shared/s3-object.ts'
@@ -21,12 +28,28 @@ async function open () {
   return readObject(s3, config.bucketName, key, undefined, { rangeBytes: config.s3RangeBytes, concurrency: config.s3ReadConcurrency })
 }
 
+/** The object's bytes; a `.gz` one gunzipped in the extractor's chunks, as the handler reads it. */
+async function text (): Promise<AsyncIterable<Uint8Array>> {
+  const { body } = await open()
+  return key.endsWith('.gz') ? Readable.from(body).pipe(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })) : body
+}
+
 async function measure (): Promise<{ bytes: number, rows: number | undefined }> {
   if (mode === 'raw') {
-    const { body } = await open()
     let bytes = 0
-    for await (const chunk of body) bytes += chunk.length
+    for await (const chunk of await text()) bytes += chunk.length
     return { bytes, rows: undefined }
+  }
+  if (mode === 'count') {
+    let scanner: CsvScanner | undefined
+    let bytes = 0
+    for await (const chunk of await text()) {
+      bytes += chunk.length
+      scanner ??= new CsvScanner(DEFAULT_LIMITS.maxRecordBytes, detectDialect(Buffer.from(chunk), false).dialect, { maxColumns: DEFAULT_LIMITS.maxColumns, firstIsData: false, countOnly: true })
+      scanner.push(chunk)
+    }
+    scanner!.end()
+    return { bytes, rows: scanner!.rows }
   }
   if (mode === 'csv-parse') {
     const { body, size } = await open()

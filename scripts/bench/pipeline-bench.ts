@@ -1,7 +1,7 @@
 // `npm run bench`'s pipeline table: PUT answered → final status readable through GET /files/{name} on an `npm start`
 // in its own process, next to a raw GetObject of the same object in the same run, per file shape, warm and cold.
 //   node --import tsx scripts/bench/pipeline-bench.ts --large-mb 200 --small 200 [--shapes quoted,wide] [--profile DIR]
-import { existsSync, mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -11,7 +11,7 @@ import { createS3Client } from '../../aws/clients.ts'
 import { EMBEDDED_CREDENTIALS, loadEmbeddedConfig } from '../../embedded/config.ts'
 import { putUpload, requestUpload, waitForVerdict, waitForVerdicts } from '../lib/upload.ts'
 import { startService } from './cold-start.ts'
-import { generateCsv, writeCsv } from './generate-csv.ts'
+import { generateCsv, writeCsvOnce } from './generate-csv.ts'
 
 /** A file shape: a header and the i-th row (both with their line break). The bench generator's shape writes its own files. */
 interface Shape { name: string, header: string, row: (i: number) => string }
@@ -49,14 +49,7 @@ function shapeText (shape: Shape, bytes: number, firstRow = 0): string {
 /** Writes a file of about `megabytes` MB of the shape to `path` (reused when already written); its size in bytes. */
 async function writeShape (path: string, shape: Shape, megabytes: number): Promise<number> {
   if (shape.name === 'generator') return (await generateCsv(path, megabytes)).bytes
-  const target = megabytes * 1024 * 1024
-  const sidecar = path + '.json'
-  if (existsSync(sidecar) && existsSync(path) && statSync(path).size === (JSON.parse(readFileSync(sidecar, 'utf8')) as { bytes: number }).bytes) {
-    return statSync(path).size
-  }
-  const { bytes } = await writeCsv(path, shape.header, target, i => shape.row(i - 1))
-  writeFileSync(sidecar, JSON.stringify({ bytes }))
-  return bytes
+  return (await writeCsvOnce(path, shape.header, megabytes * 1024 * 1024, i => shape.row(i - 1))).bytes
 }
 
 /** A small file of the shape, different for each `n`. */

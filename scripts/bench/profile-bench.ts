@@ -1,15 +1,15 @@
 // `npm run bench`'s profile table: the product's column profile against DuckDB SUMMARIZE and polars describe,
 // on the same files, each engine in its own process (so peak RSS is its own), with the raw read as the ceiling.
 import { execFile } from 'node:child_process'
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createGzip } from 'node:zlib'
 import { bundleMeasurer } from './bundle-measurer.ts'
-import { generateCsv, writeCsv } from './generate-csv.ts'
+import { generateCsv, writeCsvOnce } from './generate-csv.ts'
 
 const run = promisify(execFile)
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
@@ -26,7 +26,7 @@ type Engine = typeof ENGINES[number]
 /** Raw and profile runs are cheap: three each, alternating, median kept (the raw rate swings on a shared machine). */
 const REPEATS = 3
 
-interface BenchFile { label: string, path: string, csvBytes: number, rows: number }
+export interface BenchFile { label: string, path: string, csvBytes: number, rows: number }
 interface Run { rows?: number, columns?: number, seconds: number, cpuSeconds: number, peakRssMb: number }
 export type Table = (title: string, head: string[], rows: Array<Array<string | number>>) => void
 
@@ -56,22 +56,30 @@ function wideRow (i: number): string {
   return fields.join(',') + '\n'
 }
 
-async function prepareFiles (dir: string): Promise<BenchFile[]> {
+/**
+ * The five files of the profile table, written to `dir` once and reused by later runs (the generator's 100 MB and
+ * 1 GB are the Extraction table's files too).
+ */
+export async function prepareFiles (dir: string): Promise<BenchFile[]> {
   process.stderr.write('profile bench: generating the files\n')
-  const generated = join(dir, 'generated.csv')
+  const generated = join(dir, 'bench-100MB.csv')
   const gen = await generateCsv(generated, 100)
-  const quoted = await writeCsv(join(dir, 'quoted.csv'), '"id","customer","city","amount","day","status","comment"\n', 100e6, quotedRow)
+  const quoted = await writeCsvOnce(join(dir, 'profile-quoted.csv'), '"id","customer","city","amount","day","status","comment"\n', 100e6, quotedRow)
   const wideHeader = Array.from({ length: 500 }, (_, c) => `c${c}`).join(',') + '\n'
-  const wide = await writeCsv(join(dir, 'wide.csv'), wideHeader, 50e6, wideRow)
-  await pipeline(createReadStream(generated), createGzip(), createWriteStream(join(dir, 'generated.csv.gz')))
-  const gzBytes = statSync(join(dir, 'generated.csv.gz')).size
-  const large = await generateCsv(join(dir, 'large.csv'), 1024)
+  const wide = await writeCsvOnce(join(dir, 'profile-wide.csv'), wideHeader, 50e6, wideRow)
+  const gzipped = generated + '.gz'
+  if (!existsSync(gzipped)) {
+    await pipeline(createReadStream(generated), createGzip(), createWriteStream(gzipped + '.part'))
+    renameSync(gzipped + '.part', gzipped)
+  }
+  const gzBytes = statSync(gzipped).size
+  const large = await generateCsv(join(dir, 'bench-1024MB.csv'), 1024)
   return [
     { label: `generator, ${mb(gen.bytes)} MB`, path: generated, csvBytes: gen.bytes, rows: gen.rows },
-    { label: `every field quoted, ${mb(quoted.bytes)} MB`, path: join(dir, 'quoted.csv'), csvBytes: quoted.bytes, rows: quoted.rows },
-    { label: `500 columns, ${mb(wide.bytes)} MB`, path: join(dir, 'wide.csv'), csvBytes: wide.bytes, rows: wide.rows },
-    { label: `gzip of the generator's (${mb(gzBytes)} MB → ${mb(gen.bytes)} MB)`, path: join(dir, 'generated.csv.gz'), csvBytes: gen.bytes, rows: gen.rows },
-    { label: `generator, ${mb(large.bytes)} MB`, path: join(dir, 'large.csv'), csvBytes: large.bytes, rows: large.rows }
+    { label: `every field quoted, ${mb(quoted.bytes)} MB`, path: join(dir, 'profile-quoted.csv'), csvBytes: quoted.bytes, rows: quoted.rows },
+    { label: `500 columns, ${mb(wide.bytes)} MB`, path: join(dir, 'profile-wide.csv'), csvBytes: wide.bytes, rows: wide.rows },
+    { label: `gzip of the generator's (${mb(gzBytes)} MB → ${mb(gen.bytes)} MB)`, path: gzipped, csvBytes: gen.bytes, rows: gen.rows },
+    { label: `generator, ${mb(large.bytes)} MB`, path: join(dir, 'bench-1024MB.csv'), csvBytes: large.bytes, rows: large.rows }
   ]
 }
 
@@ -113,76 +121,70 @@ async function threadsTable (files: BenchFile[], measure: Measure): Promise<Para
 }
 
 /** Profiles each file with each engine and prints the table, then the ratios the issue sets as goals. */
-export async function profileBench (table: Table): Promise<void> {
+export async function profileBench (table: Table, files: BenchFile[]): Promise<void> {
   const started = performance.now()
-  const dir = mkdtempSync(join(tmpdir(), 'csv-profile-bench-'))
-  try {
-    const files = await prepareFiles(dir)
-    const measurer = await bundleMeasurer(
-      // The profile pool's threads load profile-worker.mjs beside the program, as beside the deployed handler.
-      { 'measure-profile': here('./measure-profile.ts'), 'profile-worker': here('../../lambda/profile-worker.ts') },
-      benchCache(), ['@duckdb/node-api', 'nodejs-polars'])
-    // An engine that cannot load is skipped from then on; one that fails on a file is reported for that file.
-    const skipped = new Map<Engine, string>()
-    const failures: string[] = []
-    const measure = async (engine: Engine | 'count', file: BenchFile, workers = 0): Promise<Run | undefined> => {
-      if (engine !== 'count' && skipped.has(engine)) return undefined
-      try {
-        const env = { ...process.env, PROFILE_WORKERS: String(workers) }
-        const { stdout } = await run(process.execPath, [measurer, engine, file.path], { maxBuffer: 1 << 20, env })
-        return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run
-      } catch (err) {
-        const stderr = String((err as { stderr?: string }).stderr ?? err)
-        const reason = stderr.split('\n').find(line => /Error/.test(line))?.trim() ?? stderr.split('\n')[0] ?? 'it failed'
-        if (engine !== 'count' && /Cannot find (module|package)|ERR_DLOPEN_FAILED/.test(stderr)) skipped.set(engine, reason)
-        else failures.push(`${engine} failed on ${file.label}: ${reason}`)
-        return undefined
-      }
+  const measurer = await bundleMeasurer(
+    // The profile pool's threads load profile-worker.mjs beside the program, as beside the deployed handler.
+    { 'measure-profile': here('./measure-profile.ts'), 'profile-worker': here('../../lambda/profile-worker.ts') },
+    benchCache(), ['@duckdb/node-api', 'nodejs-polars'])
+  // An engine that cannot load is skipped from then on; one that fails on a file is reported for that file.
+  const skipped = new Map<Engine, string>()
+  const failures: string[] = []
+  const measure = async (engine: Engine | 'count', file: BenchFile, workers = 0): Promise<Run | undefined> => {
+    if (engine !== 'count' && skipped.has(engine)) return undefined
+    try {
+      const env = { ...process.env, PROFILE_WORKERS: String(workers) }
+      const { stdout } = await run(process.execPath, [measurer, engine, file.path], { maxBuffer: 1 << 20, env })
+      return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run
+    } catch (err) {
+      const stderr = String((err as { stderr?: string }).stderr ?? err)
+      const reason = stderr.split('\n').find(line => /Error/.test(line))?.trim() ?? stderr.split('\n')[0] ?? 'it failed'
+      if (engine !== 'count' && /Cannot find (module|package)|ERR_DLOPEN_FAILED/.test(stderr)) skipped.set(engine, reason)
+      else failures.push(`${engine} failed on ${file.label}: ${reason}`)
+      return undefined
     }
-    const rows: Array<Array<string | number>> = []
-    const goals: Array<Array<string | number>> = []
-    let largeProfileRss: number | undefined
-    for (const file of files) {
-      process.stderr.write(`profile bench: ${file.label} (${((performance.now() - started) / 1000).toFixed(0)} s in)\n`)
-      const repeated: Record<'raw' | 'profile', Run[]> = { raw: [], profile: [] }
-      for (let i = 0; i < REPEATS; i++) {
-        for (const engine of ['raw', 'profile'] as const) {
-          const result = await measure(engine, file)
-          if (result !== undefined) repeated[engine].push(result)
-        }
-      }
-      const results: Partial<Record<Engine, Run>> = {
-        ...(repeated.raw.length > 0 ? { raw: median(repeated.raw) } : {}),
-        ...(repeated.profile.length > 0 ? { profile: median(repeated.profile) } : {})
-      }
-      for (const engine of ['duckdb', 'polars'] as const) {
-        const result = await measure(engine, file)
-        if (result !== undefined) results[engine] = result
-      }
-      const rate = (r: Run | undefined) => r === undefined ? undefined : file.csvBytes / 1e6 / r.seconds
-      const raw = results.raw
-      for (const engine of ENGINES) {
-        const r = results[engine]
-        if (r === undefined) continue
-        const count = r.rows === undefined ? '-' : r.rows === file.rows ? 'exact' : `${r.rows} (not ${file.rows})`
-        rows.push([file.label, engine, rate(r)!.toFixed(0), r.peakRssMb.toFixed(0), `${(r.cpuSeconds / r.seconds * 100).toFixed(0)}%`,
-          raw === undefined ? '-' : (raw.seconds / r.seconds).toFixed(2), count])
-      }
-      const ratio = (a: Run | undefined, b: Run | undefined) => a === undefined || b === undefined ? '-' : (b.seconds / a.seconds).toFixed(2)
-      goals.push([file.label, ratio(results.profile, raw), ratio(results.profile, results.duckdb), ratio(results.profile, results.polars)])
-      if (file === files.at(-1)) largeProfileRss = results.profile?.peakRssMb
-    }
-    table('Column profile (a local file; each engine its own process, bundled as deployed; raw and profile: median of 3 alternating runs; MB/s of CSV text)',
-      ['file', 'engine', 'MB/s', 'peak RSS MB', 'CPU', '÷ raw read', 'rows'], rows)
-    table('Column profile against the goals: profile ÷ raw ≥ 0.5, profile ÷ DuckDB SUMMARIZE ≥ 3', ['file', 'profile ÷ raw', 'profile ÷ DuckDB', 'profile ÷ polars'], goals)
-    console.log(`peak RSS of the profile on ${files.at(-1)!.label}: ${largeProfileRss?.toFixed(0) ?? '-'} MB (goal ≤ 150 MB)`)
-    console.log('counting alone is no path of its own any more: the handler profiles every file. Its rate against the raw GetObject (goal ≥ 0.9) is the Extraction table\'s "÷ raw read".')
-    table(...await threadsTable(files.filter((_, i) => i === 0 || i === 2), measure))
-    for (const [engine, reason] of skipped) {
-      console.log(`skipped ${engine}: ${reason}${engine === 'polars' && process.versions.node.startsWith('20.') ? POLARS_ON_NODE_20 : ''}`)
-    }
-    for (const failure of failures) console.log(failure)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
   }
+  const rows: Array<Array<string | number>> = []
+  const goals: Array<Array<string | number>> = []
+  let largeProfileRss: number | undefined
+  for (const file of files) {
+    process.stderr.write(`profile bench: ${file.label} (${((performance.now() - started) / 1000).toFixed(0)} s in)\n`)
+    const repeated: Record<'raw' | 'profile', Run[]> = { raw: [], profile: [] }
+    for (let i = 0; i < REPEATS; i++) {
+      for (const engine of ['raw', 'profile'] as const) {
+        const result = await measure(engine, file)
+        if (result !== undefined) repeated[engine].push(result)
+      }
+    }
+    const results: Partial<Record<Engine, Run>> = {
+      ...(repeated.raw.length > 0 ? { raw: median(repeated.raw) } : {}),
+      ...(repeated.profile.length > 0 ? { profile: median(repeated.profile) } : {})
+    }
+    for (const engine of ['duckdb', 'polars'] as const) {
+      const result = await measure(engine, file)
+      if (result !== undefined) results[engine] = result
+    }
+    const rate = (r: Run | undefined) => r === undefined ? undefined : file.csvBytes / 1e6 / r.seconds
+    const raw = results.raw
+    for (const engine of ENGINES) {
+      const r = results[engine]
+      if (r === undefined) continue
+      const count = r.rows === undefined ? '-' : r.rows === file.rows ? 'exact' : `${r.rows} (not ${file.rows})`
+      rows.push([file.label, engine, rate(r)!.toFixed(0), r.peakRssMb.toFixed(0), `${(r.cpuSeconds / r.seconds * 100).toFixed(0)}%`,
+        raw === undefined ? '-' : (raw.seconds / r.seconds).toFixed(2), count])
+    }
+    const ratio = (a: Run | undefined, b: Run | undefined) => a === undefined || b === undefined ? '-' : (b.seconds / a.seconds).toFixed(2)
+    goals.push([file.label, ratio(results.profile, raw), ratio(results.profile, results.duckdb), ratio(results.profile, results.polars)])
+    if (file === files.at(-1)) largeProfileRss = results.profile?.peakRssMb
+  }
+  table('Column profile (a local file; each engine its own process, bundled as deployed; raw and profile: median of 3 alternating runs; MB/s of CSV text)',
+    ['file', 'engine', 'MB/s', 'peak RSS MB', 'CPU', '÷ raw read', 'rows'], rows)
+  table('Column profile against the goals: profile ÷ DuckDB SUMMARIZE ≥ 3 (profile ÷ raw GetObject ≥ 0.5 and counting alone ÷ raw GetObject ≥ 0.9 are in the Extraction table)',
+    ['file', 'profile ÷ raw file read', 'profile ÷ DuckDB', 'profile ÷ polars'], goals)
+  console.log(`peak RSS of the profile on ${files.at(-1)!.label}: ${largeProfileRss?.toFixed(0) ?? '-'} MB (goal ≤ 150 MB)`)
+  table(...await threadsTable(files.filter((_, i) => i === 0 || i === 2), measure))
+  for (const [engine, reason] of skipped) {
+    console.log(`skipped ${engine}: ${reason}${engine === 'polars' && process.versions.node.startsWith('20.') ? POLARS_ON_NODE_20 : ''}`)
+  }
+  for (const failure of failures) console.log(failure)
 }
