@@ -1,7 +1,8 @@
 // Records too large for one DynamoDB item (a header of 10,000 long names): the whole record is kept as JSON in the
 // bucket under .metadata/, and the item holds the rest of it and a pointer, so every file still gets its verdict.
+// A version's objects there (its record, its profile) are deleted once the file is replaced or deleted.
 import { createHash } from 'node:crypto'
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { RECORD_OBJECT_PREFIX, type FileMetadata } from '../shared/file-record.ts'
 import type { StoredRecord } from './metadata-table.ts'
 
@@ -34,7 +35,33 @@ export function fitsInItem (record: FileMetadata): boolean {
  * overwrite a newer one's object, and no version is ever answered another's.
  */
 export function versionObjectKey (filename: string, etag: string, suffix: string): string {
-  return `${RECORD_OBJECT_PREFIX}${createHash('sha256').update(filename).digest('hex')}/${etag}${suffix}`
+  return `${versionFolder(filename)}${etag}${suffix}`
+}
+
+/** The folder of every version's objects of one file. */
+function versionFolder (filename: string): string {
+  return `${RECORD_OBJECT_PREFIX}${createHash('sha256').update(filename).digest('hex')}/`
+}
+
+/**
+ * Deletes the objects of `filename`'s versions other than `keep` (of every version, without it) last modified
+ * before `before`: the record and profile of a version replaced or deleted since. Returns how many it deleted.
+ */
+export async function pruneVersionObjects (s3: S3Client, bucket: string, filename: string, keep: string | undefined, before: Date): Promise<number> {
+  const folder = versionFolder(filename)
+  let deleted = 0
+  let token: string | undefined
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, ContinuationToken: token }))
+    for (const { Key: key, LastModified: modified } of page.Contents ?? []) {
+      // `<ETag>.json` or `<ETag>.profile.json`: an ETag has no dot.
+      if (key === undefined || modified === undefined || modified >= before || key.slice(folder.length).split('.')[0] === keep) continue
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+      deleted++
+    }
+    token = page.NextContinuationToken
+  } while (token !== undefined)
+  return deleted
 }
 
 export function recordObjectKey (record: FileMetadata): string {

@@ -4,7 +4,7 @@ import { sharedHashThread } from '../shared/hash-thread.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { ProcessDeps } from '../shared/process-object.ts'
 import { createDocumentClient, createS3Client } from './clients.ts'
-import { fitsInItem, putRecordObject } from './large-records.ts'
+import { fitsInItem, pruneVersionObjects, putRecordObject } from './large-records.ts'
 import { putProfileObject } from './profile-objects.ts'
 import { MetadataTable } from './metadata-table.ts'
 import { readObject } from './object-reader.ts'
@@ -22,6 +22,7 @@ export function createProcessDeps (config: Config, logger: Logger): ProcessDeps 
       table.put(fitsInItem(record) ? record : await putRecordObject(s3, config.bucketName, record), orderingKey),
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
     saveProfile: (record, profile) => putProfileObject(s3, config.bucketName, record.filename, record.etag, profile),
+    pruneVersions: (filename, keep, before) => pruneVersionObjects(s3, config.bucketName, filename, keep, before),
     publishVerdict: eventBridgePublisher(createEventBridgeClient(config), config.eventBusName),
     logger,
     limits: { maxRecordBytes: config.maxRecordBytes, maxColumns: config.maxColumns, maxDecompressedBytes: config.maxDecompressedBytes }

@@ -22,8 +22,9 @@ export interface ResourceArns {
 }
 
 /**
- * The processor reads objects, writes items (and the records too large for one, under .metadata/ only), publishes
- * verdicts on its event bus, sends failed events to its queue and writes its logs: nothing else.
+ * The processor reads objects, writes items (and, under .metadata/ only, the records too large for one and the
+ * profiles, deleting those of replaced versions), publishes verdicts on its event bus, sends failed events to its
+ * queue and writes its logs: nothing else.
  */
 export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueArn, eventBusArn }: ResourceArns & { queueArn: string, eventBusArn: string }): PolicyStatement[] {
   return [
@@ -31,7 +32,8 @@ export function processorStatements ({ bucketArn, tableArn, logGroupArn, queueAr
     // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object deleted before it was read.
     { Sid: 'TellMissingFromForbidden', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] },
     { Sid: 'WriteMetadata', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [tableArn] },
-    { Sid: 'WriteLargeRecords', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucketArn}/${RECORD_OBJECT_PREFIX}*`] },
+    // Writes records too large for the table and whole profiles, and deletes those of replaced versions.
+    { Sid: 'WriteLargeRecords', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: [`${bucketArn}/${RECORD_OBJECT_PREFIX}*`] },
     // Lambda sends an event that failed every retry to the on-failure destination with the function's role.
     { Sid: 'KeepFailedEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [queueArn] },
     { Sid: 'PublishVerdicts', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [eventBusArn] },

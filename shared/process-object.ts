@@ -27,6 +27,11 @@ export interface ProcessDeps {
   /** Keeps the whole profile of the record's version (its filename and ETag), where the API can read it. */
   saveProfile: (record: FileMetadata, profile: FileProfile) => Promise<void>
   /**
+   * Deletes what was kept for the file's versions other than `keep` (all of them, without it) last modified
+   * before `before`; resolves to how many objects it deleted.
+   */
+  pruneVersions: (filename: string, keep: string | undefined, before: Date) => Promise<number>
+  /**
    * Publishes a final record once it is written (./verdict-event.ts). A rejection fails the event, which is then
    * redelivered and processed again: the write is idempotent, and the verdict is published at least once.
    */
@@ -103,7 +108,26 @@ export async function processObject (deps: ProcessDeps, object: CreatedObject): 
   } catch (err) {
     throw new Error(`the verdict on ${object.key} was recorded but not published (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`, { cause: err })
   }
+  // Every version written before this one's event was handled is replaced by it.
+  await pruneReplaced(deps, object.key, record.etag, started)
   return record
+}
+
+/**
+ * Objects of another version count as replaced when they were last modified this long before the event that
+ * replaced them was handled: S3 keeps their time in whole seconds, and clocks differ a little. A version kept for
+ * being too recent is deleted with the next one.
+ */
+const PRUNE_MARGIN_MS = 5000
+
+/** Deletes the record and profile objects of the file's replaced versions; a failure is logged, not thrown. */
+async function pruneReplaced (deps: ProcessDeps, key: string, keep: string | undefined, since: number): Promise<void> {
+  try {
+    const deleted = await deps.pruneVersions(key, keep, new Date(since - PRUNE_MARGIN_MS))
+    if (deleted > 0) deps.logger.info({ key, deleted }, `deleted ${deleted} objects of replaced versions of ${key}`)
+  } catch (err) {
+    deps.logger.warn({ key, err }, `the objects of replaced versions of ${key} were not deleted; the next version of the file deletes them`)
+  }
 }
 
 /** Records that an object was deleted, so the API stops reporting it. */
@@ -112,4 +136,5 @@ export async function removeObject (deps: ProcessDeps, object: RemovedObject): P
   deps.logger.info({ bucket: object.bucket, key: object.key }, applied
     ? `deleted ${object.key}`
     : 'event ignored: a newer one for this key was already recorded')
+  if (applied) await pruneReplaced(deps, object.key, undefined, Date.parse(object.eventTime))
 }

@@ -1,6 +1,7 @@
 // GET /files/:name/profile: the whole column profile of a processed file, kept in the bucket beside its record.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import type { FileProfile } from '../../shared/column-profile.ts'
 import { Status } from '../../shared/file-record.ts'
 import { requireApiKey, OPTIONAL_BEARER } from '../auth.ts'
 import { existingFile } from '../file-lookup.ts'
@@ -34,19 +35,23 @@ const profile: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { config, s
     }
   }, async request => {
     const { name } = request.params
-    const file = await existingFile(services, name)
-    if (file.status === Status.failed) {
-      throw new HttpProblem(409, 'no-profile', `"${name}" could not be read (${file.error?.code ?? 'failed'}), so it has no profile. GET /files/{name} says why; fix the file and upload it again.`)
-    }
-    if (file.status !== Status.processed) {
-      throw new HttpProblem(409, 'profile-not-ready', `"${name}" is ${file.status}; its profile is ready when GET /files/{name} says processed. Ask again then.`)
-    }
-    const found = await services.getProfile(file)
-    if (found === undefined) {
-      throw new HttpProblem(409, 'no-profile', `"${name}" has no profile: it was processed before profiles were kept, or its profile was removed from the bucket. Upload it again to profile it.`)
-    }
-    return found
+    // A version's profile is deleted once a newer one is recorded: replaced between the two reads, the file is read again.
+    const found = await profileOf(services, name) ?? await profileOf(services, name)
+    if (found !== undefined) return found
+    throw new HttpProblem(409, 'no-profile', `"${name}" has no profile: it was processed before profiles were kept, or its profile was removed from the bucket. Upload it again to profile it.`)
   })
+}
+
+/** The profile of the version the file's record names, undefined when the bucket has none; throws when it cannot have one. */
+async function profileOf (services: RouteOptions['services'], name: string): Promise<FileProfile | undefined> {
+  const file = await existingFile(services, name)
+  if (file.status === Status.failed) {
+    throw new HttpProblem(409, 'no-profile', `"${name}" could not be read (${file.error?.code ?? 'failed'}), so it has no profile. GET /files/{name} says why; fix the file and upload it again.`)
+  }
+  if (file.status !== Status.processed) {
+    throw new HttpProblem(409, 'profile-not-ready', `"${name}" is ${file.status}; its profile is ready when GET /files/{name} says processed. Ask again then.`)
+  }
+  return await services.getProfile(file)
 }
 
 export default profile

@@ -201,6 +201,7 @@ t.test('ranged reads', async t => {
       saveRecord: (record, orderingKey) => table.put(record, orderingKey),
       markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
       saveProfile: async () => { t.fail('no profile of a mixed read') },
+      pruneVersions: async () => { t.fail('no version replaced by a mixed read'); return 0 },
       publishVerdict: async () => { t.fail('no verdict on a mixed read') },
       logger: createLogger('silent'),
       limits: DEFAULT_LIMITS

@@ -4,6 +4,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
+import { createServices } from '../../api/services.ts'
 import { profileObjectKey } from '../../aws/profile-objects.ts'
 import { FileProfile, NULL_TOKENS } from '../../shared/column-profile.ts'
 import { FileMetadata, processingRecord } from '../../shared/file-record.ts'
@@ -113,6 +114,33 @@ t.test('profiles over HTTP', async t => {
     const file = await settled('removed.csv')
     await s3.send(new DeleteObjectCommand({ Bucket: config.bucketName, Key: profileObjectKey('removed.csv', file.etag) }))
     t.match(await get('/files/removed.csv/profile'), { status: 409, body: { code: 'no-profile', detail: /Upload it again/ } })
+  })
+
+  t.test('replaced between the record read and the profile read: the new version\'s profile, not a 409', async t => {
+    await uploadThroughApi(api, 'raced.csv', 'a\n1\n')
+    const old = await settled('raced.csv')
+    const services = createServices(config)
+    let raced = false
+    const racing = await buildApp({
+      config,
+      services: {
+        ...services,
+        getProfile: async file => {
+          if (!raced) {
+            raced = true
+            // The new version is recorded and the old version's profile deleted (as the processor prunes it) in between.
+            await uploadThroughApi(api, 'raced.csv', 'a\n1\n2\n')
+            await waitFor(async () => (await settled('raced.csv')).etag !== old.etag || undefined, 30_000, 'the new version')
+            await s3.send(new DeleteObjectCommand({ Bucket: config.bucketName, Key: profileObjectKey('raced.csv', old.etag) }))
+          }
+          return await services.getProfile(file)
+        }
+      }
+    })
+    t.teardown(() => racing.close())
+    const res = await fetch(`${await racing.listen({ host: '127.0.0.1', port: 0 })}/files/raced.csv/profile`)
+    t.equal(res.status, 200)
+    t.match(await res.json(), { rows: 2, columns: [{ name: 'a', max: 2 }] })
   })
 
   t.test('5,000 columns: the record goes to the bucket whole, and the profile is served complete', async t => {

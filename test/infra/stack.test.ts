@@ -133,12 +133,12 @@ t.test('S3 notifies the processor of created and removed objects, and only this 
 
 t.test('the processor may read objects, write items, send failures and log: nothing else', async t => {
   const statements = roleStatements('Processor')
-  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
+  t.same(statements.flatMap(actions).sort(), ['dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
   // CDK writes a one-element resource list as the element.
   const bySid = Object.fromEntries(statements.map(s => [s.Sid, s.Resource]))
   t.same(bySid.ReadUploads, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/*']] })
   t.same(bySid.WriteMetadata, { 'Fn::GetAtt': ['Metadata', 'Arn'] })
-  t.same(bySid.WriteLargeRecords, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/.metadata/*']] }, 'it writes only records too large for the table')
+  t.same(bySid.WriteLargeRecords, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ref('Uploads'), 'Arn'] }, '/.metadata/*']] }, 'it writes (and deletes) only under .metadata/: records too large for the table, profiles')
   t.same(bySid.KeepFailedEvents, { 'Fn::GetAtt': [ref('ProcessorFailures'), 'Arn'] })
   t.same(bySid.PublishVerdicts, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
     'it publishes verdicts on the default bus only')

@@ -4,6 +4,7 @@ import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { processObject, removeObject, type ProcessDeps } from '../../shared/process-object.ts'
 import { readObject } from '../../aws/object-reader.ts'
 import { getProfileObject, putProfileObject } from '../../aws/profile-objects.ts'
+import { pruneVersionObjects } from '../../aws/large-records.ts'
 import { createLogger } from '../../lambda/logger.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import type { FileMetadata } from '../../shared/file-record.ts'
@@ -17,11 +18,16 @@ t.test('processObject', async t => {
   const saved: FileMetadata[] = []
   const writes: string[] = []
   const published: FileMetadata[] = []
+  const pruned: Array<{ filename: string, keep: string | undefined, before: Date }> = []
   const deps: ProcessDeps = {
     readObject: (bucket, key) => readObject(s3, bucket, key),
     saveRecord: async (record, orderingKey) => { saved.push(record); return table.put(record, orderingKey) },
     markDeleted: (key, deletedAt, orderingKey) => table.markDeleted(key, deletedAt, orderingKey),
     saveProfile: async (record, profile) => { writes.push(`profile of ${record.etag}`); await putProfileObject(s3, config.bucketName, record.filename, record.etag, profile) },
+    pruneVersions: async (filename, keep, before) => {
+      pruned.push({ filename, keep, before })
+      return await pruneVersionObjects(s3, config.bucketName, filename, keep, before)
+    },
     publishVerdict: async record => { published.push(record) },
     logger: createLogger('info', { write: line => { lines.push(line) } }),
     limits: DEFAULT_LIMITS
@@ -60,6 +66,53 @@ t.test('processObject', async t => {
     t.match(profile, { sha256: record.sha256, rows: 2, columns: [{ name: 'id', type: 'integer' }, { name: 'name' }, { name: 'age' }, { name: 'city' }, { name: 'date', type: 'date' }] })
     t.same(record.columns?.map(c => c.name), ['id', 'name', 'age', 'city', 'date'])
     t.equal(await getProfileObject(s3, config.bucketName, 'profiled.csv', 'another-etag'), undefined, 'no other version has one')
+  })
+
+  t.test('a replaced version\'s objects are deleted once the new one is recorded, and only those written 5 s before', async t => {
+    const first = (await processObject(deps, await upload('replaced.csv', SEED)))!
+    t.ok(await getProfileObject(s3, config.bucketName, 'replaced.csv', first.etag), 'the first version\'s profile is kept')
+    const startedAt = Date.now()
+    // As if the first version had been written a minute ago: S3 dates objects itself, so the bound moves instead.
+    let bound: { filename: string, keep: string | undefined, before: Date } | undefined
+    const aMinuteLater: ProcessDeps = {
+      ...deps,
+      pruneVersions: async (filename, keep, before) => {
+        bound = { filename, keep, before }
+        return await pruneVersionObjects(s3, config.bucketName, filename, keep, new Date(before.getTime() + 60_000))
+      }
+    }
+    const second = (await processObject(aMinuteLater, await upload('replaced.csv', `${SEED}6,Zoe,41,Oslo,2026-11-24\n`)))!
+    t.not(second.etag, first.etag)
+    t.match(bound, { filename: 'replaced.csv', keep: second.etag })
+    t.ok(bound!.before.getTime() >= startedAt - 5000 && bound!.before.getTime() <= Date.now() - 5000, 'the bound is 5 s before the event was handled')
+    t.equal(await getProfileObject(s3, config.bucketName, 'replaced.csv', first.etag), undefined, 'the first version\'s profile is gone')
+    t.ok(await getProfileObject(s3, config.bucketName, 'replaced.csv', second.etag), 'the second one\'s stays')
+    t.match(lines.map(line => JSON.parse(line) as { msg: string }).at(-1), { msg: 'deleted 1 objects of replaced versions of replaced.csv' })
+  })
+
+  t.test('a version written within 5 s of the next one\'s event stays, for the version after to delete', async t => {
+    const first = (await processObject(deps, await upload('quick.csv', SEED)))!
+    await processObject(deps, await upload('quick.csv', 'x\n1\n'))
+    t.ok(await getProfileObject(s3, config.bucketName, 'quick.csv', first.etag))
+  })
+
+  t.test('objects that cannot be deleted leave a warning; the verdict stands', async t => {
+    const stuck: ProcessDeps = { ...deps, pruneVersions: () => Promise.reject(new Error('AccessDenied')) }
+    const record = await processObject(stuck, await upload('stuck.csv', SEED))
+    t.match(record, { status: 'processed' })
+    t.match(JSON.parse(lines.at(-1)!), { level: 'warn', key: 'stuck.csv', msg: 'the objects of replaced versions of stuck.csv were not deleted; the next version of the file deletes them' })
+  })
+
+  t.test('a deleted file\'s objects are all deleted; a late delete deletes nothing', async t => {
+    const object = { ...await upload('removed.csv', SEED), orderingKey: orderingKey('D1') }
+    const record = (await processObject(deps, object))!
+    pruned.length = 0
+    const eventTime = new Date(Date.now() + 60_000).toISOString()
+    await removeObject(deps, { bucket: object.bucket, key: 'removed.csv', eventTime, orderingKey: orderingKey('D2') })
+    t.same(pruned, [{ filename: 'removed.csv', keep: undefined, before: new Date(Date.parse(eventTime) - 5000) }])
+    t.equal(await getProfileObject(s3, config.bucketName, 'removed.csv', record.etag), undefined)
+    await removeObject(deps, { bucket: object.bucket, key: 'removed.csv', eventTime, orderingKey: orderingKey('D0') })
+    t.equal(pruned.length, 1, 'an older delete event prunes nothing')
   })
 
   t.test('when the profile cannot be kept, no verdict is recorded and processObject rejects for a retry', async t => {
