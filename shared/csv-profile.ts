@@ -336,10 +336,10 @@ function sketchOf (hashes: BigUint64Array, bits: number): Uint8Array {
   return sketch
 }
 
-/** HyperLogLog's estimate, with linear counting for small cardinalities (64-bit hashes need no large-range fix). */
 /** 2^-r for every rank a register can hold: a sketch of 16,384 registers is summed without a power each. */
 const INVERSE_POWERS = Float64Array.from({ length: 66 }, (_, r) => 2 ** -r)
 
+/** HyperLogLog's estimate, with linear counting for small cardinalities (64-bit hashes need no large-range fix). */
 function estimate (sketch: Uint8Array): number {
   const m = sketch.length
   let harmonic = 0

@@ -141,8 +141,9 @@ export class CsvScanner {
     }
     const end = this.#wasm.headerBytes()
     if (end >= 0) {
-      // Only the header's bytes: the rest of a 1 MiB chunk would be copied into fresh memory for nothing.
-      this.#header = Buffer.concat(this.#headerChunks, end)
+      // Only the header's bytes (its end counts a line end even where the text ends without one): the rest of a
+      // 1 MiB chunk would be copied into fresh memory for nothing.
+      this.#header = Buffer.concat(this.#headerChunks, Math.min(end, this.#headerLength))
       this.#headerChunks.length = 0
     } else if (this.#headerLength > this.#maxRecordBytes) {
       this.gaveUp = 'header-size'

@@ -46,6 +46,8 @@ t.test('the result does not depend on where chunks split the bytes', async t => 
 
 const processed: Array<[string, string, { rows: number, columns: string[] }]> = [
   ['header only', 'a,b\n', { rows: 0, columns: ['a', 'b'] }],
+  ['header only, no line end', 'a,b', { rows: 0, columns: ['a', 'b'] }],
+  ['one byte', 'a', { rows: 0, columns: ['a'] }],
   ['no trailing newline', 'a,b\n1,2', { rows: 1, columns: ['a', 'b'] }],
   ['one column', 'x\n1\n2\n3\n', { rows: 3, columns: ['x'] }],
   ['CRLF line endings', 'a,b\r\n1,2\r\n3,4\r\n', { rows: 2, columns: ['a', 'b'] }],
