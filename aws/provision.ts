@@ -108,6 +108,8 @@ async function finishRebuild (dynamodb: DynamoDBClient, tableName: string, rebui
   await create(dynamodb, tableName)
   await copyItems(dynamodb, rebuild, tableName, false)
   await dynamodb.send(new DeleteTableCommand({ TableName: rebuild }))
+  // Deleting takes a while (dynalite too): gone before this returns, or a rebuild right after finds it DELETING.
+  await waitUntilTableNotExists({ client: dynamodb, maxWaitTime: 60, minDelay: 1 }, { TableName: rebuild })
 }
 
 async function isCompleteCopy (dynamodb: DynamoDBClient, rebuild: string): Promise<boolean> {
