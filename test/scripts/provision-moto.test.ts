@@ -99,7 +99,7 @@ t.test('provisioning against moto', { skip: skip ?? false }, async t => {
     const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'FileProcessorLambda-role', PolicyName: 'least-privilege' }))
     const statements = (JSON.parse(decodeURIComponent(PolicyDocument ?? '{}')) as { Statement: Array<{ Action: string[], Resource: string[] }> }).Statement
     t.same(statements.flatMap(s => s.Action).sort(),
-      ['dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
+      ['dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:SendMessage'])
     t.match(statements.find(s => s.Action.includes('events:PutEvents'))?.Resource, [/^arn:aws:events:us-east-1:\d+:event-bus\/default$/], 'verdicts on the default bus')
     t.notOk(statements.some(s => s.Action.some(action => action.includes('*')) || s.Resource.includes('*')), 'no wildcard action or resource')
     t.same(statements.find(s => s.Action.includes('s3:GetObject'))?.Resource, ['arn:aws:s3:::test-bucket/*'])
