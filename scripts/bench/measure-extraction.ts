@@ -13,12 +13,10 @@ import { MetadataTable } from '../../aws/metadata-table.ts'
 import { readObject } from '../../aws/object-reader.ts'
 import { parseFully } from '../../shared/csv-metadata.ts'
 import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
-import { detectDialect } from '../../shared/csv-dialect.ts'
-import { CsvScanner } from '../../shared/csv-scan.ts'
-import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { loadConfig } from '../../shared/config.ts'
 import { objectCreatedEvent } from '../../shared/s3-events.ts'
 import { unquotedEtag } from '../../shared/s3-object.ts'
+import { countRows } from './count-rows.ts'
 
 const [mode, key] = process.argv.slice(2) as [string, string]
 const config = loadConfig()
@@ -41,15 +39,8 @@ async function measure (): Promise<{ bytes: number, rows: number | undefined }> 
     return { bytes, rows: undefined }
   }
   if (mode === 'count') {
-    let scanner: CsvScanner | undefined
-    let bytes = 0
-    for await (const chunk of await text()) {
-      bytes += chunk.length
-      scanner ??= new CsvScanner(DEFAULT_LIMITS.maxRecordBytes, detectDialect(Buffer.from(chunk), false).dialect, { maxColumns: DEFAULT_LIMITS.maxColumns, firstIsData: false, countOnly: true })
-      scanner.push(chunk)
-    }
-    scanner!.end()
-    return { bytes, rows: scanner!.rows }
+    const { bytes, rows } = await countRows(await text())
+    return { bytes, rows }
   }
   if (mode === 'csv-parse') {
     const { body, size } = await open()

@@ -9,13 +9,12 @@
 import { createReadStream, readFileSync } from 'node:fs'
 import { createGunzip } from 'node:zlib'
 import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
-import { detectDialect } from '../../shared/csv-dialect.ts'
 import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
-import { CsvScanner } from '../../shared/csv-scan.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
 import { sharedHashThread } from '../../shared/hash-thread.ts'
+import { countRows } from './count-rows.ts'
 
 const [mode, path] = process.argv.slice(2) as [string, string]
 const gzip = path.endsWith('.gz')
@@ -29,13 +28,8 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
     return { rows: undefined, columns: undefined }
   }
   if (mode === 'count') {
-    let scanner: CsvScanner | undefined
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      scanner ??= new CsvScanner(DEFAULT_LIMITS.maxRecordBytes, detectDialect(chunk, false).dialect, { maxColumns: DEFAULT_LIMITS.maxColumns, firstIsData: false, countOnly: true })
-      scanner.push(chunk)
-    }
-    scanner!.end()
-    return { rows: scanner!.rows, columns: scanner!.headerFields }
+    const { rows, columns } = await countRows(createReadStream(path, { highWaterMark: 1 << 20 }))
+    return { rows, columns }
   }
   if (mode === 'profile') {
     const workers = Number(process.env.PROFILE_WORKERS ?? 0)
