@@ -19,6 +19,7 @@ import type { FileProfile } from './column-profile.ts'
 import { hashingOpen } from './content-hash.ts'
 import { fileProfile, ValueProfiler, type ProfileState } from './csv-profile.ts'
 import { CsvScanner } from './csv-scan.ts'
+import { borrowInstance, returnInstance, type CsvWasm } from './csv-wasm.ts'
 import { Pieces, type PieceProfiler } from './csv-pieces.ts'
 import type { Compression, Dialect, Encoding, Issue } from './file-record.ts'
 import { ErrorCode, ProcessingError } from './processing-error.ts'
@@ -88,6 +89,7 @@ export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LI
 async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined, profiler: PieceProfiler | undefined): Promise<CsvMetadata | undefined> {
   const text = await openText(source, { maxDecompressedBytes: limits.maxDecompressedBytes, countLines: false, windows1252At })
   let pieces: Pieces | undefined
+  let wasm: CsvWasm | undefined
   try {
     const { dialect, preambleBytes } = detectDialect(text.head, text.complete)
     if (dialect.escape !== dialect.quote) return undefined
@@ -95,7 +97,8 @@ async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: n
     if (profiler !== undefined && profiler.workers > 0) {
       pieces = new Pieces(profiler, { dialect, maxColumns: limits.maxColumns, maxRecordBytes: limits.maxRecordBytes }, firstIsData)
     }
-    const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData, countOnly: pieces !== undefined })
+    wasm = borrowInstance()
+    const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData, countOnly: pieces !== undefined }, wasm)
     const push = async (chunk: Uint8Array) => pieces === undefined ? scanner.push(chunk) : await pieces.push(chunk, scanner)
     const stopped = () => scanner.gaveUp !== undefined || pieces?.gaveUp === true
     await push(text.head.subarray(preambleBytes))
@@ -122,6 +125,7 @@ async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: n
     return metadata(text, dialect, first, found.rows, warnings, { state: found.state, bytes })
   } finally {
     pieces?.abandon()
+    if (wasm !== undefined) returnInstance(wasm)
     await text.close()
   }
 }
@@ -187,23 +191,26 @@ async function parseAll (source: ByteSource, limits: ExtractLimits, windows1252A
       yield chunk
     }
   }
+  let state: ProfileState | undefined
   try {
     await pipeline(body(), parser, discard())
+    if (problems.size === 0) state = profiler.state()
   } catch (err) {
     const stop = err instanceof CsvError ? verdictFor(err, located(starts.pending(), base, dialect), dialect, limits) : err
     if (!(stop instanceof ProcessingError)) throw stop
     problems.add(stop.code, () => example(stop))
     throw verdict(problems)
   } finally {
+    profiler.close()
     await text.close()
   }
-  if (problems.size > 0) throw verdict(problems)
+  if (state === undefined) throw verdict(problems)
   if (first === undefined) throw noHeader(dialect)
   // csv-parse also counts the empty "line" after a final line break.
   lastByte ??= text.head[text.head.length - 1]
   const endsWithLineBreak = lastByte === 0x0a || lastByte === 0x0d
   const warnings = [...text.warnings, ...headerWarnings, ...blankLines(parser.info.empty_lines - (endsWithLineBreak ? 1 : 0))]
-  return metadata(text, dialect, first, rowCount, warnings, { state: profiler.state(), bytes })
+  return metadata(text, dialect, first, rowCount, warnings, { state, bytes })
 }
 
 function metadata (text: Text, dialect: Dialect, first: string[], rowCount: number, warnings: Issue[], profiled: { state: ProfileState, bytes: number }): CsvMetadata {

@@ -15,7 +15,7 @@
 //   quote counts once) up to the bound, then a HyperLogLog estimate; samples: the first distinct values.
 import type { ColumnProfile, ColumnType, FileProfile } from './column-profile.ts'
 import { NULL_TOKENS } from './column-profile.ts'
-import { instantiate, type CsvWasm } from './csv-wasm.ts'
+import { borrowInstance, returnInstance, type CsvWasm } from './csv-wasm.ts'
 
 export const SAMPLES = 5
 export const SAMPLE_CHARACTERS = 80
@@ -104,9 +104,12 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
 
 const encoder = new TextEncoder()
 
-/** Profiles values one at a time: the path where csv-parse reads the records. Same rules, same WebAssembly. */
+/**
+ * Profiles values one at a time: the path where csv-parse reads the records. Same rules, same WebAssembly; `close`
+ * gives its instance back for reuse.
+ */
 export class ValueProfiler {
-  readonly #wasm = instantiate()
+  readonly #wasm = borrowInstance()
   readonly #samples: string[][] = []
   #columns = 0
 
@@ -136,6 +139,11 @@ export class ValueProfiler {
 
   state (): ProfileState {
     return readState(this.#wasm, this.#columns, this.#samples)
+  }
+
+  /** Done with: its instance goes back for the next read. */
+  close (): void {
+    returnInstance(this.#wasm)
   }
 }
 

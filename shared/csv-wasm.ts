@@ -1,5 +1,5 @@
 // The scanner and profiler's WebAssembly module (wasm/csv-scan.as.ts, wasm/csv-profile.as.ts): compiled once,
-// one instance per file read, with the one import it calls (a number too long for its exact fast path).
+// one instance per file being read, with the one import it calls (a number too long for its exact fast path).
 import { CSV_SCAN_WASM } from './wasm/csv-scan-wasm.ts'
 
 export interface CsvWasm {
@@ -37,4 +37,21 @@ export function instantiate (): CsvWasm {
   const parseNumber = (at: number, length: number) => Number(Buffer.from(wasm.memory.buffer, at, length).toString('latin1'))
   const wasm = new WebAssembly.Instance(wasmModule, { env: { parseNumber } }).exports as unknown as CsvWasm
   return wasm
+}
+
+/** Instances whose file is done, kept for the next: their memory is already grown and touched. */
+const idle: CsvWasm[] = []
+const IDLE_MAX = 2
+
+/**
+ * An instance no other read is using: a returned one when there is one, else a new one. Reusing one saves its
+ * creation and, on a machine slow to touch new memory, milliseconds per small file (its buffer and tables).
+ */
+export function borrowInstance (): CsvWasm {
+  return idle.pop() ?? instantiate()
+}
+
+/** Gives back an instance whose state has been read out; beyond a few idle ones, it is left to the collector. */
+export function returnInstance (wasm: CsvWasm): void {
+  if (idle.length < IDLE_MAX && !idle.includes(wasm)) idle.push(wasm)
 }

@@ -693,7 +693,8 @@ function dateTime (s: usize, p: usize, n: i32): i32 {
 
 // ---- the slow path: one value at a time
 
-const VALUE_CAPACITY: i32 = 1 << 20
+/** The value buffer's first size, doubled for a longer value: a small file's values never need more. */
+const VALUE_CAPACITY: i32 = 1 << 12
 let valueBuffer: usize = 0
 let valueBufferSize: i32 = 0
 

@@ -249,3 +249,21 @@ t.test('the object is closed however the read ends', async t => {
     t.equal(closed, opened, `${name}: every read was closed`)
   }
 })
+
+t.test('a reused WebAssembly instance carries nothing from the file it read before', async t => {
+  const small = 'id,when,score\n1,2024-01-02,3.5\n2,2024-02-03,\n'
+  // Many distinct values, long fields, a date column and more columns than the small file: state to leave behind.
+  const wide = ['c0,c1,c2,c3,c4,c5', ...Array.from({ length: 3000 }, (_, i) => `${i},x${'y'.repeat(i % 300)},2020-01-0${1 + i % 9},true,"q""${i}",${i / 7}`)].join('\n')
+  const slowPath = 'a,b\n1,"x"y\n2,3\n' // text after a closing quote: csv-parse reads it, profiling one value at a time
+  const ragged = 'a,b\n1,2\n3\n'
+  const alone = await extractCsvMetadata(() => chunks(small))
+  const slowAlone = await extractCsvMetadata(() => chunks(slowPath))
+  await extractCsvMetadata(() => chunks(wide, 4096))
+  await t.rejects(extractCsvMetadata(() => chunks(ragged)), { code: 'missing-cell' })
+  t.same(await extractCsvMetadata(() => chunks(small)), alone, 'the scanner\'s path, after a wide file and a failed one')
+  t.same(await extractCsvMetadata(() => chunks(slowPath)), slowAlone, 'the one-value-at-a-time path too')
+  // Read at the same time, each has an instance of its own.
+  const both = await Promise.all([extractCsvMetadata(() => chunks(wide, 1000)), extractCsvMetadata(() => chunks(small, 3))])
+  t.same(both[1], alone)
+  t.equal(both[0].row_count, 3000)
+})
