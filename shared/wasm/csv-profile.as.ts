@@ -216,11 +216,14 @@ export function profileField (col: i32, p: usize, n: i32, escaped: bool, quote: 
   }
   store<i64>(s + O_VALUES, load<i64>(s + O_VALUES) + 1)
   const kinds = load<i32>(s + O_KINDS)
+  const seen = addDistinct(s, hash(p, n))
+  // A value met before already counts in the kinds, formats, ranges and lengths; only a number's sum needs it again.
+  if (seen == SEEN && (kinds & (KIND_INTEGER | KIND_NUMBER)) == 0) return
   if ((kinds & KIND_STRING) == 0) store<i32>(s + O_KINDS, widen(kinds | classify(s, p, n)))
   const length = codePoints(p, n)
   if (length < load<i32>(s + O_LEN_MIN)) store<i32>(s + O_LEN_MIN, length)
   if (length > load<i32>(s + O_LEN_MAX)) store<i32>(s + O_LEN_MAX, length)
-  if (addDistinct(s, hash(p, n)) && load<i32>(s + O_SAMPLES) < SAMPLE_MAX) {
+  if (seen == NEW && load<i32>(s + O_SAMPLES) < SAMPLE_MAX) {
     store<i32>(s + O_SAMPLES, load<i32>(s + O_SAMPLES) + 1)
     if (pendingSamples == sampleCapacity) growSamples()
     const e = sampleList + (<usize>pendingSamples << 4)
@@ -305,12 +308,17 @@ function hash (p: usize, n: i32): u64 {
 
 // ---- distinct values: an open-addressing set of hashes, then HyperLogLog
 
-/** Adds a hash; true when the value is new (only known while the set is exact). */
-function addDistinct (s: usize, h: u64): bool {
+/** What `addDistinct` knows of a value: new, met before, or not known once the column counts in a sketch. */
+const NEW: i32 = 1
+const SEEN: i32 = 0
+const UNKNOWN: i32 = -1
+
+/** Adds a hash; NEW or SEEN while the set is exact, UNKNOWN once the sketch counts. */
+function addDistinct (s: usize, h: u64): i32 {
   const sketch = <usize>load<u32>(s + O_HLL)
   if (sketch != 0) {
     addToSketch(sketch, h)
-    return false
+    return UNKNOWN
   }
   if (h == 0) h = 1
   let set = <usize>load<u32>(s + O_SET)
@@ -326,7 +334,7 @@ function addDistinct (s: usize, h: u64): bool {
   for (;;) {
     const at = set + (<usize>i << 3)
     const v = load<u64>(at)
-    if (v == h) return false
+    if (v == h) return SEEN
     if (v == 0) {
       store<u64>(at, h)
       break
@@ -337,7 +345,7 @@ function addDistinct (s: usize, h: u64): bool {
   store<i32>(s + O_SET_COUNT, count)
   if (count > exactBound) toSketch(s, set, slots)
   else if (count * 8 > slots * 5 && slots < maxSlots) grow(s, set, slots)
-  return true
+  return NEW
 }
 
 function grow (s: usize, set: usize, slots: i32): void {
