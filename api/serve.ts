@@ -1,4 +1,5 @@
 // Runs the API as a server: builds the app, listens, prints where everything is, and stops cleanly on signals.
+import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import type { ApiConfig } from './config.ts'
@@ -36,7 +37,9 @@ export async function serveApi (config: ApiConfig, options: ServeOptions = {}): 
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
-  console.log(banner(config, options.awsLine ?? `AWS:           ${config.awsEndpoint ?? `real AWS (${config.awsRegion})`}`))
+  // The port listened on: PORT=0 lets the system choose one.
+  const { port } = app.server.address() as AddressInfo
+  console.log(banner({ ...config, port }, options.awsLine ?? `AWS:           ${config.awsEndpoint ?? `real AWS (${config.awsRegion})`}`))
   return app
 }
 

@@ -22,7 +22,9 @@ async function main (config: EmbeddedConfig): Promise<void> {
     return
   }
   const stack = await startEmbeddedStack(config).catch((err: unknown) => { throw portInUse(err, config.embeddedPort, 'EMBEDDED_PORT') })
-  const app = await serveApi(config, {
+  // EMBEDDED_PORT=0 lets the system choose the port: the API's clients and presigned URLs use the one chosen.
+  const apiConfig = config.embeddedPort === 0 ? loadEmbeddedConfig(process.env, { embeddedPort: Number(new URL(stack.endpoint).port) }) : config
+  const app = await serveApi(apiConfig, {
     webDir: await page,
     awsLine: `S3+DynamoDB:   ${stack.endpoint}  (embedded; data in ${config.dataDir}/)`,
     onClose: () => stack.close()

@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core'
 import { buildApp } from '../../api/app.ts'
 import { waitForVerdict } from '../../scripts/lib/upload.ts'
 import { SEED } from '../helpers/sample.ts'
-import { freePort, startTestStack } from '../helpers/stack.ts'
+import { startTestStack } from '../helpers/stack.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
@@ -17,7 +17,7 @@ if (!hasChromium && process.env.CI === 'true') throw new Error(`Chromium is requ
 /** A server for an empty page, standing for a web app's origin. */
 async function pageOrigin (t: Test): Promise<string> {
   const server: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title>'))
-  server.listen(await freePort(), '127.0.0.1')
+  server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   t.teardown(() => new Promise(resolve => server.close(resolve)))
   const { port } = server.address() as { port: number }

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { uploadThroughApi, waitForVerdict } from '../../scripts/lib/upload.ts'
 import { SEED } from '../helpers/sample.ts'
-import { freePort, waitFor } from '../helpers/stack.ts'
+import { waitFor } from '../helpers/stack.ts'
 import { dataDirectory } from '../helpers/data-dir.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -18,36 +18,50 @@ function start (env: NodeJS.ProcessEnv): { child: ChildProcess, output: () => st
   return { child, output: () => output }
 }
 
-/** Free ports and a fresh data folder: the environment of one user's `npm start`. */
-async function userEnvironment (t: Test) {
-  return {
-    PORT: String(await freePort()),
-    EMBEDDED_PORT: String(await freePort()),
-    DATA_DIR: dataDirectory(t),
-    LOG_LEVEL: 'warn',
-    STACK: 'embedded'
-  }
+/**
+ * A fresh data folder, and ports the system chooses as the server listens (0), read from its banner: a port
+ * picked free beforehand can be taken by another test's connection before the server binds it.
+ */
+function userEnvironment (t: Test) {
+  return { PORT: '0', EMBEDDED_PORT: '0', DATA_DIR: dataDirectory(t), LOG_LEVEL: 'warn', STACK: 'embedded' }
 }
 
-/** Starts the server and waits for its banner; killed when the test ends. */
+/**
+ * Starts the server and waits for its banner; killed when the test ends. A start that fails says how, with its
+ * output. Gives the API's URL as the banner prints it.
+ */
 async function startUp (t: Test, env: NodeJS.ProcessEnv) {
   const server = start(env)
   t.teardown(() => { server.child.kill('SIGKILL') })
-  await waitFor(async () => server.output().includes('CSV metadata service is up') || undefined, 60_000, 'the banner')
-  return server
+  let exit: string | undefined
+  server.child.once('exit', (code, signal) => { exit = `exited (${code ?? signal})` })
+  try {
+    await waitFor(async () => {
+      if (server.output().includes('CSV metadata service is up')) return true
+      if (exit !== undefined) throw new Error(`npm start ${exit} before its banner`)
+      return undefined
+    }, 60_000, 'the banner')
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; its output:\n${server.output().slice(-3000)}`)
+  }
+  const api = /^ {2}API: +(http:\/\/127\.0\.0\.1:\d+)$/m.exec(server.output())?.[1]
+  if (api === undefined) throw new Error(`no API line in the banner:\n${server.output()}`)
+  return { ...server, api }
 }
 
 t.test('npm start', async t => {
-  const env = await userEnvironment(t)
-  const api = `http://127.0.0.1:${env.PORT}`
+  const env = userEnvironment(t)
   const server = await startUp(t, env)
+  const { api } = server
+  // PORT=0 and EMBEDDED_PORT=0: the banner, the API's clients and the presigned URL use the ports chosen.
+  t.notMatch(api, /:0$/, 'the API line gives the port listened on')
   t.match(server.output(), `Swagger UI:    ${api}/docs`)
-  t.match(server.output(), `S3+DynamoDB:   http://127.0.0.1:${env.EMBEDDED_PORT}`)
+  t.match(server.output(), /S3\+DynamoDB: {3}http:\/\/127\.0\.0\.1:[1-9]\d* {2}\(embedded/)
 
   await uploadThroughApi(api, 'example.csv', SEED)
   t.match(await waitForVerdict(api, 'example.csv', { timeoutMs: 30_000 }), { status: 'processed', row_count: 2, column_count: 5 })
 
-  const second = start({ ...env, PORT: String(await freePort()) })
+  const second = start(env)
   const [code] = await once(second.child, 'exit')
   t.equal(code, 1, 'a second start exits with 1')
   t.match(second.output(), /Cannot start: Another embedded stack \(pid \d+\) is already using/)
@@ -58,9 +72,8 @@ t.test('npm start', async t => {
 })
 
 t.test('one log format in the terminal: every log line is the same JSON shape, and the processed file is one line', async t => {
-  const env = { ...await userEnvironment(t), LOG_LEVEL: 'info' }
-  const api = `http://127.0.0.1:${env.PORT}`
-  const server = await startUp(t, env)
+  const server = await startUp(t, { ...userEnvironment(t), LOG_LEVEL: 'info' })
+  const { api } = server
   await uploadThroughApi(api, 'example.csv', SEED)
   await waitForVerdict(api, 'example.csv', { timeoutMs: 30_000 })
   await waitFor(async () => server.output().includes('processed example.csv') || undefined, 10_000, 'the handler\'s line')
@@ -81,19 +94,16 @@ t.test('one log format in the terminal: every log line is the same JSON shape, a
 })
 
 t.test('killed with SIGKILL right after an upload, the next start still produces its metadata', async t => {
-  const env = await userEnvironment(t)
-  const api = `http://127.0.0.1:${env.PORT}`
+  const env = userEnvironment(t)
   const first = await startUp(t, env)
-  await uploadThroughApi(api, 'survivor.csv', 'a,b\n1,2\n3,4\n')
+  await uploadThroughApi(first.api, 'survivor.csv', 'a,b\n1,2\n3,4\n')
   // Processing needs several round trips to the emulators in the process killed here (tens of ms), while the kill
   // follows the PUT's answer at once: the stack dies with the file unprocessed, or `processing` at most.
   first.child.kill('SIGKILL')
   await once(first.child, 'exit')
 
-  const second = start({ ...env, LOG_LEVEL: 'info' })
-  t.teardown(() => { second.child.kill('SIGKILL') })
-  // Until the second start listens, the helper's requests are refused, and it asks again.
-  t.match(await waitForVerdict(api, 'survivor.csv', { timeoutMs: 60_000 }), { status: 'processed', row_count: 2, column_count: 2 })
+  const second = await startUp(t, { ...env, LOG_LEVEL: 'info' })
+  t.match(await waitForVerdict(second.api, 'survivor.csv', { timeoutMs: 60_000 }), { status: 'processed', row_count: 2, column_count: 2 })
   t.match(second.output(), /caught up on 1 file\(s\) left unprocessed by the last run/, 'the restart caught up on the file')
   t.notMatch(second.output(), /Another embedded stack/, 'the dead process\'s lock was reclaimed')
 })

@@ -17,21 +17,31 @@ const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium && process.env.CI === 'true') throw new Error(`Chromium is required in CI (apt-get install chromium), not found at ${CHROMIUM}`)
 const MiB = 1024 * 1024
 
-/** `npm start` as a user runs it, on free ports, in a fresh data folder; killed when the test ends. */
+/**
+ * `npm start` as a user runs it, in a fresh data folder; killed when the test ends. The API's port is picked free
+ * beforehand (the page's default CORS origin is made of it), so it is picked again in the rare case another test's
+ * connection took it before the server bound it; the embedded S3's port is the one the system chooses (0).
+ */
 async function npmStart (t: Test, settings: NodeJS.ProcessEnv = {}): Promise<string> {
-  const port = await freePort()
-  let output = ''
   // The defaults (no CORS_ORIGINS, no API_KEY) unless `settings` says otherwise.
   const { CORS_ORIGINS: _cors, API_KEY: _key, ...inherited } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', 'embedded/main.ts'], {
-    cwd: ROOT,
-    env: { ...inherited, PORT: String(port), EMBEDDED_PORT: String(await freePort()), DATA_DIR: dataDirectory(t), LOG_LEVEL: 'warn', STACK: 'embedded', ...settings }
-  })
-  child.stdout.on('data', chunk => { output += chunk })
-  child.stderr.on('data', chunk => { output += chunk })
-  t.teardown(() => { child.kill('SIGKILL') })
-  await waitFor(async () => output.includes('CSV metadata service is up') || undefined, 90_000, `the banner (output so far: ${output})`)
-  return `http://127.0.0.1:${port}`
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    let output = ''
+    let exited = false
+    const child = spawn(process.execPath, ['--import', 'tsx', 'embedded/main.ts'], {
+      cwd: ROOT,
+      env: { ...inherited, PORT: String(port), EMBEDDED_PORT: '0', DATA_DIR: dataDirectory(t), LOG_LEVEL: 'warn', STACK: 'embedded', ...settings }
+    })
+    child.stdout.on('data', chunk => { output += chunk })
+    child.stderr.on('data', chunk => { output += chunk })
+    child.once('exit', () => { exited = true })
+    t.teardown(() => { child.kill('SIGKILL') })
+    await waitFor(async () => output.includes('CSV metadata service is up') || exited || undefined, 90_000, 'the banner')
+      .catch((err: Error) => { throw new Error(`${err.message}; output so far:\n${output}`) })
+    if (output.includes('CSV metadata service is up')) return `http://127.0.0.1:${port}`
+    if (attempt === 3 || !output.includes(`Port ${port} is already in use`)) throw new Error(`npm start exited before its banner:\n${output}`)
+  }
 }
 
 async function launch (t: Test): Promise<Browser> {

@@ -23,11 +23,19 @@ export function testConfig (overrides: Partial<Static<typeof EmbeddedSettings>> 
   return loadEmbeddedConfig({}, { port: 0, logLevel: 'silent', ...overrides })
 }
 
-/** The embedded stack on a free port with its data in a fresh folder; closed when the test ends. */
+/** The port an endpoint URL names. */
+const portOf = (endpoint: string) => Number(new URL(endpoint).port)
+
+/**
+ * The embedded stack with its data in a fresh folder; closed when the test ends. Its port is the one the system
+ * chooses as it listens (0), unless `overrides` names one: a port picked free beforehand can be taken by another
+ * test's connection before the stack binds it.
+ */
 export async function startTestStack (t: Test, overrides: Partial<Static<typeof EmbeddedSettings>> = {}, runtime: RuntimeOptions = {}): Promise<TestStack> {
-  const config = testConfig({ embeddedPort: await freePort(), dataDir: dataDirectory(t), ...overrides })
-  const stack = await startEmbeddedStack(config, { output: 'ignore', retryDelaysMs: [50, 100], ...runtime })
+  const settings = { embeddedPort: 0, dataDir: dataDirectory(t), ...overrides }
+  const stack = await startEmbeddedStack(testConfig(settings), { output: 'ignore', retryDelaysMs: [50, 100], ...runtime })
   t.teardown(() => stack.close())
+  const config = testConfig({ ...settings, embeddedPort: portOf(stack.endpoint) })
   await stack.caughtUp
   return {
     config,
@@ -50,10 +58,10 @@ export async function waitFor<T> (check: () => Promise<T | undefined>, timeoutMs
 
 /** Only the emulators, with the bucket and table provisioned and no event delivery: for testing the handler itself. */
 export async function startEmulator (t: Test): Promise<Omit<TestStack, 'stack'>> {
-  const port = await freePort()
-  const config = testConfig({ embeddedPort: port, dataDir: dataDirectory(t) })
-  const emulator = await startAwsEmulator({ host: '127.0.0.1', port, dataDir: config.dataDir, buckets: [config.bucketName], onS3Event: () => {} })
+  const dataDir = dataDirectory(t)
+  const emulator = await startAwsEmulator({ host: '127.0.0.1', port: 0, dataDir, buckets: [testConfig().bucketName], onS3Event: () => {} })
   t.teardown(() => emulator.close())
+  const config = testConfig({ embeddedPort: portOf(emulator.endpoint), dataDir })
   await ensureTable(createDynamoDBClient(config), config.tableName)
   return {
     config,
