@@ -117,6 +117,7 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
   column = 0
   recordStart = 0
   rows = 0
+  misses = 0
   blankLines = 0
   blankLinesBeforeHeader = 0
   profileInit(columnLimit)
@@ -206,6 +207,87 @@ function endRecord (end: i32): i32 {
   return MORE
 }
 
+// ---- counting 16 bytes at a time
+//
+// In counting-only mode a field needs no finding, only its record's end: a block of 16 bytes without a quote is
+// read at once, its delimiters counted by popcount between its line ends. Anything a block cannot settle alone (a
+// quote, a comment line, a record of another width or over the size limit) sends the scan back, from that block's
+// start, to the field-by-field loop above, which decides it exactly as it does when profiling.
+
+/** How many times in a row `countBlocks` gave back its first block. */
+let misses: i32 = 0
+/** Where `countBlocks` stopped: the first byte it did not read; its state is in the globals below. */
+let blockAt: i32 = 0
+/** Whether `countBlocks` stopped inside a record (after a delimiter: at a field's start). */
+let blockInRecord = false
+let blockAfterDelimiter = false
+
+/**
+ * Counts whole blocks of 16 bytes from `i`, between records (`cr` when a CR came last), while each holds no quote
+ * and settles its records; sets `blockAt` and the globals, and returns the delimiters so far in the record it is in.
+ */
+function countBlocks (i: i32, n: i32, cr: bool): i32 {
+  let inRecord = false
+  let col = 0
+  let lastDelimiter = false
+  while (i + 16 <= n) {
+    const v = v128.load(BUFFER + <usize>i)
+    if (i8x16.bitmask(i8x16.eq(v, quotes)) != 0) break
+    const delims = i8x16.bitmask(i8x16.eq(v, delimiters))
+    let ends = i8x16.bitmask(v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
+    // The block's outcome, kept apart until the block is settled.
+    let bIn = inRecord
+    let bCol = col
+    let bCr = cr
+    let bStart = recordStart
+    let bRows = 0
+    let bBlanks = 0
+    let from = 0
+    let settled = true
+    for (;;) {
+      const to = ends == 0 ? 16 : ctz(ends)
+      if (to > from) {
+        if (!bIn) {
+          if (byteAt(i + from) == comment) { settled = false; break }
+          bStart = base + <i64>(i + from)
+          bIn = true
+          bCol = 0
+          bCr = false
+        }
+        bCol += popcnt(delims & ((<i32>(1 << to) - 1) & ~(<i32>(1 << from) - 1)))
+        if (bCol >= expectedFields) { settled = false; break }
+      }
+      if (ends == 0) break
+      const c = byteAt(i + to)
+      if (!bIn) {
+        if (bCr && c == LF) bCr = false
+        else { bBlanks++; bCr = c == CR }
+      } else {
+        if (bCol + 1 != expectedFields || base + <i64>(i + to) - bStart > <i64>maxRecordBytes) { settled = false; break }
+        bRows++
+        bIn = false
+        bCr = c == CR
+      }
+      from = to + 1
+      ends &= ends - 1
+    }
+    if (!settled) break
+    inRecord = bIn
+    col = bCol
+    cr = bCr
+    recordStart = bStart
+    rows += bRows
+    blankLines += bBlanks
+    lastDelimiter = bIn && (delims & 0x8000) != 0
+    i += 16
+  }
+  blockAt = i
+  blockInRecord = inRecord
+  blockAfterDelimiter = lastDelimiter
+  afterCr = cr
+  return col
+}
+
 /**
  * Scans the `added` bytes just written at `prepare()`; returns MORE when they are done, or why it stopped. The
  * state lives in locals while the loop runs (globals between calls).
@@ -221,9 +303,26 @@ export function scan (added: i32): i32 {
   let cr = afterCr
   let profiling = profileOn && (expectedFields >= 0 || profileFirst)
   let status = MORE
+  // Counting by blocks starts at a record here (never when profiling, nor in the header); after a block given back, further on.
+  let blocksFrom = !profileOn && expectedFields >= 0 ? i : i32.MAX_VALUE
   for (;;) {
     if (at == RECORD) {
       if (i >= n) break
+      if (i >= blocksFrom && i + 16 <= n) {
+        const from = i
+        const counted = countBlocks(i, n, cr)
+        // A block given back at once (quoted fields, say) makes the next try wait longer: 16 bytes, then 32, ... 64 KiB.
+        misses = blockAt == from ? min(misses + 1, 12) : 0
+        blocksFrom = blockAt + (16 << misses)
+        if (blockAt != from) {
+          i = blockAt
+          col = counted
+          cr = afterCr
+          at = !blockInRecord ? RECORD : blockAfterDelimiter ? FIELD : UNQUOTED
+          start = i
+          continue
+        }
+      }
       const c = byteAt(i)
       if (cr) {
         cr = false
@@ -300,6 +399,7 @@ export function scan (added: i32): i32 {
       blankLinesBeforeHeader = blankLines
       profileColumns(expectedFields)
       profiling = profileOn
+      if (!profileOn) blocksFrom = i
     } else if (col + 1 != expectedFields) {
       status = FIELD_COUNT
       break

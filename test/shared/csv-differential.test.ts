@@ -32,12 +32,24 @@ async function outcome (run: () => Promise<CsvMetadata>): Promise<Outcome> {
   }
 }
 
-/** What the scanner alone says about UTF-8 text: rows and header width, or that it gave up. */
-function scan (chunks: Buffer[], dialect: Pick<Dialect, 'delimiter' | 'quote' | 'comment'>, maxRecordBytes = DEFAULT_LIMITS.maxRecordBytes) {
-  const scanner = new CsvScanner(maxRecordBytes, dialect)
+type ScanDialect = Pick<Dialect, 'delimiter' | 'quote' | 'comment'>
+
+function scanIn (chunks: Buffer[], dialect: ScanDialect, maxRecordBytes: number, countOnly: boolean) {
+  const scanner = new CsvScanner(maxRecordBytes, dialect, { maxColumns: DEFAULT_LIMITS.maxColumns, firstIsData: false, countOnly })
   for (const chunk of chunks) scanner.push(chunk)
   scanner.end()
-  return { gaveUp: scanner.gaveUp, rows: scanner.rows, fields: scanner.headerFields }
+  return { gaveUp: scanner.gaveUp as string | undefined, rows: scanner.rows, fields: scanner.headerFields, blanks: scanner.blankLines }
+}
+
+/**
+ * What the scanner alone says about UTF-8 text: rows and header width, or that it gave up; profiling every field,
+ * and in counting-only mode (which reads quote-free stretches 16 bytes at a time), which must say the same, blank lines included.
+ */
+function scan (chunks: Buffer[], dialect: ScanDialect, maxRecordBytes = DEFAULT_LIMITS.maxRecordBytes) {
+  const { blanks, ...profiled } = scanIn(chunks, dialect, maxRecordBytes, false)
+  const counted = scanIn(chunks, dialect, maxRecordBytes, true)
+  if (JSON.stringify(counted) === JSON.stringify({ ...profiled, blanks })) return profiled
+  return { ...profiled, gaveUp: `counting-only mode says ${JSON.stringify(counted)}, profiling ${JSON.stringify({ ...profiled, blanks })}` }
 }
 
 /** The object's text, decoded here without the product's code: gunzip, TextDecoder, the preamble line dropped. */
@@ -228,6 +240,36 @@ t.test('every split position of tricky inputs', async t => {
     }
   }
   t.ok(checked > 600, `${checked} chunkings checked`)
+})
+
+t.test('counting-only mode, 16 bytes at a time, says what the field-by-field scan says', async t => {
+  // Long quote-free stretches, so whole blocks are counted; line ends of every kind, blank and comment lines, quoted
+  // fields that send a block back, records of another width and over the size limit, in any chunking.
+  const field = fc.constantFrom('', 'x', '12345', 'abcdefghijklmnopqrstuvwxyz', '2026-12-06T19:30:00Z', '"q"', '"a,b;c\td"', '"l\nm"', '""""')
+  const lineEnd = fc.constantFrom('\n', '\n', '\r\n', '\r', '\n\n', '\n# note, a comment\n', '\r\n\r\n')
+  const record = (width: number) => fc.array(field, { minLength: width, maxLength: width })
+  const file = fc.record({
+    width: fc.integer({ min: 1, max: 6 }),
+    delimiter: fc.constantFrom(',', ';', '\t', '|'),
+    comment: fc.constantFrom('#', null),
+    limit: fc.constantFrom(24, 48, 100, DEFAULT_LIMITS.maxRecordBytes),
+    cuts: fc.array(fc.nat(), { maxLength: 4 })
+  }).chain(({ width, delimiter, comment, limit, cuts }) => fc.record({
+    rows: fc.array(fc.tuple(fc.oneof({ weight: 9, arbitrary: record(width) }, { weight: 1, arbitrary: record(width + 1) }), lineEnd), { maxLength: 30 }),
+    header: record(width),
+    delimiter: fc.constant(delimiter),
+    comment: fc.constant(comment),
+    limit: fc.constant(limit),
+    cuts: fc.constant(cuts)
+  }))
+  let blocks = 0
+  fc.assert(fc.property(file, ({ header, rows, delimiter, comment, limit, cuts }) => {
+    const text = header.join(delimiter) + '\n' + rows.map(([fields, end]) => fields.join(delimiter) + end).join('')
+    const scanned = scan(split(Buffer.from(text), cuts), { delimiter, quote: '"', comment }, limit)
+    if (scanned.gaveUp === undefined && /[^"\r\n]{16}/.test(text)) blocks++
+    return scanned.gaveUp?.startsWith('counting-only') !== true
+  }), { numRuns: 2000 })
+  t.ok(blocks > 200, `${blocks} accepted files with a stretch of 16 quote-free bytes`)
 })
 
 t.test('the scanner gives up on a record over the limit, before csv-parse would', async t => {
