@@ -1,12 +1,14 @@
 // Child process of the profile bench: reads one CSV file one way and prints {rows, columns, seconds, cpuSeconds,
 // peakRssMb} as JSON, so each engine's peak RSS is its own.
+// raw, count and profile read the file in 1 MiB chunks into reused buffers (file-chunks.ts), as DuckDB reads it.
 //   raw      the file's bytes read (and gunzipped, for .gz, in chunks as large as the extractor's) and dropped: the ceiling for any reader
 //   count    the scanner alone in counting-only mode (no field profiled): what the handler's thread does in parallel
-//   profile  the product's extractor, from a file stream: metadata and the profile of every column; with
+//   profile  the product's extractor on the file's chunks: metadata and the profile of every column; with
 //            PROFILE_WORKERS=N (N > 0), pieces profiled by N worker threads while this one counts
 //   duckdb   DuckDB's SUMMARIZE over read_csv (@duckdb/node-api)
 //   polars   polars' readCSV, then describe (nodejs-polars)
-import { createReadStream, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
 import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
@@ -15,26 +17,29 @@ import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
 import { sharedHashThread } from '../../shared/hash-thread.ts'
 import { countRows } from './count-rows.ts'
+import { fileChunks } from './file-chunks.ts'
 
 const [mode, path] = process.argv.slice(2) as [string, string]
 const gzip = path.endsWith('.gz')
 
 async function measure (): Promise<{ rows: number | undefined, columns: number | undefined }> {
   if (mode === 'raw') {
-    const stream = gzip ? createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })) : createReadStream(path, { highWaterMark: 1 << 20 })
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })
+    const piped = gzip ? pipeline(fileChunks(path), gunzip) : undefined
     let bytes = 0
-    for await (const chunk of stream as AsyncIterable<Buffer>) bytes += chunk.length
+    for await (const chunk of gzip ? gunzip as AsyncIterable<Buffer> : fileChunks(path)) bytes += chunk.length
+    await piped
     if (bytes === 0) throw new Error(`${path} is empty`)
     return { rows: undefined, columns: undefined }
   }
   if (mode === 'count') {
-    const { rows, columns } = await countRows(createReadStream(path, { highWaterMark: 1 << 20 }))
+    const { rows, columns } = await countRows(fileChunks(path))
     return { rows, columns }
   }
   if (mode === 'profile') {
     const workers = Number(process.env.PROFILE_WORKERS ?? 0)
     const pool = workers > 0 ? new ProfilePool(workers) : undefined
-    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => createReadStream(path, { highWaterMark: 1 << 20 }), DEFAULT_LIMITS, pool)
+    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => fileChunks(path), DEFAULT_LIMITS, pool)
     await pool?.close()
     return { rows: metadata.row_count, columns: metadata.profile?.columns.length }
   }
