@@ -17,7 +17,7 @@ import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
 import { sharedHashThread } from '../../shared/hash-thread.ts'
 import { countRows } from './count-rows.ts'
-import { fileChunks } from './file-chunks.ts'
+import { fileChunks, slotsForPieces } from './file-chunks.ts'
 
 const [mode, path] = process.argv.slice(2) as [string, string]
 const gzip = path.endsWith('.gz')
@@ -39,7 +39,7 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
   if (mode === 'profile') {
     const workers = Number(process.env.PROFILE_WORKERS ?? 0)
     const pool = workers > 0 ? new ProfilePool(workers) : undefined
-    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => fileChunks(path), DEFAULT_LIMITS, pool)
+    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => fileChunks(path, pool === undefined ? 3 : slotsForPieces(path, pool.pieceBytes)), DEFAULT_LIMITS, pool)
     await pool?.close()
     return { rows: metadata.row_count, columns: metadata.profile?.columns.length }
   }
