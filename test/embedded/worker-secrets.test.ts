@@ -33,6 +33,6 @@ await stack.close()
   const seen = JSON.parse(readFileSync(join(dir, 'env.json'), 'utf8')) as Record<string, string>
   t.notOk('API_KEY' in seen, 'no API_KEY variable')
   t.same(Object.entries(seen).filter(([, value]) => value.includes(SECRET)), [], 'nor the key under another name')
-  t.match(seen, { BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable', AWS_ENDPOINT_URL: /^http:\/\/127\.0\.0\.1:\d+$/ }, 'what the function needs is there')
+  t.match(seen, { BUCKET_NAME: 'test-bucket', TABLE_NAME: 'MetadataTable', AWS_ENDPOINT_URL: /^http:\/\/127\.0\.0\.1:\d+$/, MALLOC_TRIM_THRESHOLD_: '134217728' }, 'what the function needs is there')
   t.match(seen, { PROFILE_WORKERS: '0', S3_RANGE_BYTES: '1048576', S3_READ_CONCURRENCY: '1' }, 'the tuning set for npm start, and one stream when S3_READ_CONCURRENCY is unset')
 })

@@ -90,7 +90,7 @@ t.test('processor: FileProcessorLambda on nodejs22.x, two async retries, then th
     Handler: 'index.handler',
     MemorySize: 1024,
     Timeout: 300,
-    Environment: { Variables: { BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, MAX_RECORD_BYTES: '67108864', MAX_COLUMNS: '10000', MAX_DECOMPRESSED_BYTES: '17179869184', NODE_OPTIONS: '--enable-source-maps' } },
+    Environment: { Variables: { BUCKET_NAME: { Ref: ref('Uploads') }, TABLE_NAME: { Ref: 'Metadata' }, MAX_RECORD_BYTES: '67108864', MAX_COLUMNS: '10000', MAX_DECOMPRESSED_BYTES: '17179869184', NODE_OPTIONS: '--enable-source-maps', MALLOC_TRIM_THRESHOLD_: '134217728', MALLOC_MMAP_THRESHOLD_: '33554432' } },
     LoggingConfig: { LogGroup: Match.anyValue() }
   })
   template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/FileProcessorLambda', RetentionInDays: 30 })
