@@ -218,8 +218,9 @@ function endRecord (end: i32): i32 {
 let misses: i32 = 0
 /** Where `countBlocks` stopped: the first byte it did not read; its state is in the globals below. */
 let blockAt: i32 = 0
-/** Whether `countBlocks` stopped inside a record (after a delimiter: at a field's start). */
+/** Whether `countBlocks` stopped inside a record. */
 let blockInRecord = false
+/** Whether the last byte it read is a delimiter, so that it stopped at a field's start. */
 let blockAfterDelimiter = false
 
 /**

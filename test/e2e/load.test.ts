@@ -20,7 +20,7 @@ t.test(`${FILES} uploads at once`, async t => {
   await Promise.all(names.map((name, i) =>
     uploadThroughApi(api, name, 'n,square\n' + Array.from({ length: rowsOf(i) }, (_, r) => `${r},${r * r}`).join('\n') + '\n')))
   const uploaded = performance.now()
-  await waitForVerdicts(api, names, { timeoutMs: 120_000 })
+  await waitForVerdicts(api, names, { timeoutMs: 200_000 })
   const done = performance.now()
 
   const items = await (await fetch(`${api}/files?limit=1000`)).json() as { items: FileMetadata[], nextCursor: string | null }
