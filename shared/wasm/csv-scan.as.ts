@@ -411,12 +411,13 @@ export function scan (added: i32): i32 {
   pos = i
   state = at
   column = col
-  fieldStart = start
+  // Only profiling needs a field whole: counting carries none of an unfinished field's bytes to the next chunk.
+  fieldStart = profileOn ? start : i
   escaped = withEscapes
   afterCr = cr
   if (status != MORE) return status
   if (at >= FIELD && base + <i64>n - recordStart > <i64>maxRecordBytes) return RECORD_SIZE
-  if (at >= UNQUOTED && n - start > CARRY) return LONG_FIELD
+  if (at >= UNQUOTED && n - fieldStart > CARRY) return LONG_FIELD
   return MORE
 }
 

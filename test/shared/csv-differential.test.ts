@@ -272,6 +272,17 @@ t.test('counting-only mode, 16 bytes at a time, says what the field-by-field sca
   t.ok(blocks > 200, `${blocks} accepted files with a stretch of 16 quote-free bytes`)
 })
 
+t.test('counting-only mode keeps no field whole, so a field over the scanner\'s 1 MiB carry is counted, not given up', async t => {
+  const long = 'x'.repeat(1_500_000)
+  for (const [label, field] of [['unquoted', long], ['quoted', `"${long}, with ""quotes"""`]]) {
+    const bytes = Buffer.from(`a,b\n${field},1\n2,3\n`)
+    const chunks = split(bytes, Array.from({ length: 40 }, (_, k) => k * 65_536 + 7))
+    const comma = { delimiter: ',', quote: '"', comment: null }
+    t.same(scanIn(chunks, comma, DEFAULT_LIMITS.maxRecordBytes, true), { gaveUp: undefined, rows: 2, fields: 2, blanks: 0 }, `${label}: counted`)
+    t.equal(scanIn(chunks, comma, DEFAULT_LIMITS.maxRecordBytes, false).gaveUp, 'long-field', `${label}: profiling leaves it to csv-parse`)
+  }
+})
+
 t.test('the scanner gives up on a record over the limit, before csv-parse would', async t => {
   const comma = { delimiter: ',', quote: '"', comment: null }
   const long = Buffer.from('a\n' + 'x'.repeat(100) + '\nb\n')
