@@ -47,6 +47,14 @@ export interface PieceProfiler {
   profile: (job: PieceJob, piece: Uint8Array, handOver: boolean) => Promise<PieceResult>
 }
 
+/**
+ * The bytes of a piece of a file with `fields` columns: `pieceBytes` per 128 columns, at least `pieceBytes`, since a
+ * wide piece's state costs more to read out and merge.
+ */
+export function pieceBytesFor (pieceBytes: number, fields: number): number {
+  return Math.ceil(pieceBytes * Math.max(1, fields / 128))
+}
+
 /** One WebAssembly instance per thread for its pieces, one after the other: its memory is reused, not collected. */
 let instance: CsvWasm | undefined
 
@@ -187,7 +195,7 @@ export class Pieces {
     if (this.#start >= 0) return true
     if (scanner.headerFields < 0) return false
     this.#fields = scanner.headerFields
-    this.#pieceBytes = Math.ceil(this.#profiler.pieceBytes * Math.max(1, this.#fields / 128))
+    this.#pieceBytes = pieceBytesFor(this.#profiler.pieceBytes, this.#fields)
     // A last line without a line break ends one byte past the text.
     this.#start = this.#firstIsData ? 0 : Math.min(scanner.headerBytes!.length, this.#end)
     return true

@@ -1,6 +1,7 @@
 // A file's bytes in chunks read into a few buffers used over and over, for the profile bench's readers.
 import { closeSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { pieceBytesFor } from '../../shared/csv-pieces.ts'
 
 /** Bytes per chunk: more than the extractor's head (64 KiB), so it never holds two chunks at once. */
 export const CHUNK_BYTES = 1 << 20
@@ -36,9 +37,9 @@ export async function * fileChunks (path: string, slots = 3, chunkBytes = CHUNK_
 }
 
 /**
- * Buffers enough for the pieces' reader (csv-pieces.ts), which keeps every chunk of a piece until it cuts it: a
- * piece is `pieceBytes` per 128 columns, the columns counted on the file's first line (the bench's files are
- * comma-separated, with a plain header).
+ * Buffers enough for the pieces' reader (csv-pieces.ts), which keeps every chunk of a piece until it cuts it; the
+ * columns that size a piece are counted on the file's first line (the bench's files are comma-separated, with a
+ * plain header).
  */
 export function slotsForPieces (path: string, pieceBytes: number): number {
   const head = Buffer.alloc(1 << 16)
@@ -46,5 +47,5 @@ export function slotsForPieces (path: string, pieceBytes: number): number {
   const text = head.subarray(0, readSync(fd, head)).toString()
   closeSync(fd)
   const columns = text.slice(0, text.indexOf('\n')).split(',').length
-  return 3 + Math.ceil(pieceBytes * Math.max(1, columns / 128) / CHUNK_BYTES)
+  return 3 + Math.ceil(pieceBytesFor(pieceBytes, columns) / CHUNK_BYTES)
 }

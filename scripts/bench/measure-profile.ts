@@ -24,10 +24,10 @@ const gzip = path.endsWith('.gz')
 
 async function measure (): Promise<{ rows: number | undefined, columns: number | undefined }> {
   if (mode === 'raw') {
-    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })
-    const piped = gzip ? pipeline(fileChunks(path), gunzip) : undefined
+    const gunzip = gzip ? createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }) : undefined
+    const piped = gunzip === undefined ? undefined : pipeline(fileChunks(path), gunzip)
     let bytes = 0
-    for await (const chunk of gzip ? gunzip as AsyncIterable<Buffer> : fileChunks(path)) bytes += chunk.length
+    for await (const chunk of (gunzip ?? fileChunks(path)) as AsyncIterable<Buffer>) bytes += chunk.length
     await piped
     if (bytes === 0) throw new Error(`${path} is empty`)
     return { rows: undefined, columns: undefined }

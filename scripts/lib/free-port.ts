@@ -2,11 +2,11 @@
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 
-/** Linux's ephemeral range ("32768\t60999"); undefined where the system does not say. */
-async function ephemeralRange (): Promise<[number, number] | undefined> {
+/** Where Linux's ephemeral range starts (its file reads "32768\t60999"); undefined where the system does not say. */
+async function ephemeralStart (): Promise<number | undefined> {
   try {
-    const [low, high] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/).map(Number)
-    return low !== undefined && high !== undefined && low > 1024 ? [low, high] : undefined
+    const low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0])
+    return low > 1024 ? low : undefined
   } catch {
     return undefined
   }
@@ -32,11 +32,11 @@ async function probe (port: number): Promise<number | undefined> {
  * function could pick the same port, one in thousands at random.
  */
 export async function freePort (): Promise<number> {
-  const range = await ephemeralRange()
-  if (range !== undefined) {
-    const floor = Math.max(1_024, Math.min(10_000, range[0] - 1_000))
+  const start = await ephemeralStart()
+  if (start !== undefined) {
+    const floor = Math.max(1_024, Math.min(10_000, start - 1_000))
     for (let attempt = 0; attempt < 20; attempt++) {
-      const port = await probe(floor + Math.floor(Math.random() * (range[0] - floor)))
+      const port = await probe(floor + Math.floor(Math.random() * (start - floor)))
       if (port !== undefined) return port
     }
   }
