@@ -6,7 +6,8 @@ import { handleEvent } from '../shared/handle-event.ts'
 import type { Logger } from '../shared/logger.ts'
 import type { ProcessDeps } from '../shared/process-object.ts'
 import { createLogger } from './logger.ts'
-import { ProfilePool, profileWorkers } from './profile-pool.ts'
+import { ProfileThread } from './profile-thread.ts'
+import { profilerFor, profileWorkers } from './profilers.ts'
 
 /** Whatever arrives is checked before it is used: S3's notifications, its s3:TestEvent, or anything else. */
 export type Handler = (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<void>
@@ -19,10 +20,12 @@ export function createHandler (config: Config, log: Logger = createLogger(config
   return async (event, context) => handleEvent({ ...deps, logger: deps.logger.child({ requestId: context?.awsRequestId }) }, event, config.bucketName)
 }
 
-/** The SDK's ports, and threads that profile large files' pieces (profile-pool.ts). */
+/** The SDK's ports, and threads that scan and profile files besides the handler's (profilers.ts). */
 function processDeps (config: Config, log: Logger): ProcessDeps {
-  const workers = profileWorkers(config.profileWorkers)
-  return { ...createProcessDeps(config, log), ...(workers > 0 ? { profiler: new ProfilePool(workers) } : {}) }
+  const profiler = profilerFor(profileWorkers(config.profileWorkers))
+  // Started now, as the hashing thread is (aws/process-deps.ts): the first large file does not wait for it.
+  if (profiler instanceof ProfileThread) profiler.warm().catch(err => log.warn({ err }, 'the profile thread did not start; it is started again for the next file'))
+  return { ...createProcessDeps(config, log), ...(profiler === undefined ? {} : { profiler }) }
 }
 
 /** The function Lambda calls: its configuration from the environment, its clients built once per container. */

@@ -1,7 +1,6 @@
 // The core's PieceProfiler on worker_threads: a few threads, started when first needed, each profiling one piece
 // at a time. Bundled, the worker is `profile-worker.mjs` beside the handler's `index.mjs` (scripts/build.ts,
 // embedded/lambda-bundle.ts); from source, `profile-worker.ts`. Idle threads do not keep the process alive.
-import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -11,22 +10,13 @@ const EXTENSION = extname(fileURLToPath(import.meta.url))
 export const WORKER_URL = new URL(`./profile-worker${EXTENSION}`, import.meta.url)
 
 /** A thread running the worker; from source (tests, scripts), it first registers tsx to load TypeScript. */
-function startWorker (): Worker {
+export function startWorker (): Worker {
   if (EXTENSION !== '.ts') return new Worker(WORKER_URL)
   const tsx = import.meta.resolve('tsx/esm/api')
   return new Worker(`import(${JSON.stringify(tsx)}).then(api => { api.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`, { eval: true })
 }
 /** Bytes per piece: large enough that a piece's round trip is small beside its scan, small enough to spread a file. */
 export const PIECE_BYTES = 4 << 20
-
-/**
- * Threads for `setting`: unset, one per core but the handler's from 4 cores on, and none below (measured on 2
- * cores, README Performance: one thread alone already uses more than a core with its reads and garbage collection,
- * and the split costs more CPU than the second core gives: 0.7-0.8x); 0 profiles on the handler's thread.
- */
-export function profileWorkers (setting: number | undefined, cores = availableParallelism()): number {
-  return setting ?? (cores >= 4 ? cores - 1 : 0)
-}
 
 interface Task { job: PieceJob, piece: Uint8Array, handOver: boolean, resolve: (result: PieceResult) => void, reject: (err: Error) => void }
 

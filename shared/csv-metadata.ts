@@ -19,7 +19,8 @@ import type { FileProfile } from './column-profile.ts'
 import { hashingOpen } from './content-hash.ts'
 import { fileProfile, ValueProfiler, type ProfileState } from './csv-profile.ts'
 import { CsvScanner } from './csv-scan.ts'
-import { borrowInstance, returnInstance, type CsvWasm } from './csv-wasm.ts'
+import { borrowInstance, returnInstance } from './csv-wasm.ts'
+import { StreamScan, ThreadedScan, type StreamJob, type StreamProfiler } from './csv-stream.ts'
 import { Pieces, type PieceProfiler } from './csv-pieces.ts'
 import type { Compression, Dialect, Encoding, Issue } from './file-record.ts'
 import { ErrorCode, ProcessingError } from './processing-error.ts'
@@ -28,6 +29,8 @@ import { DEFAULT_LIMITS, type ExtractLimits } from './limits.ts'
 
 export type { ByteSource } from './csv-decode.ts'
 export type Open = () => ByteSource | Promise<ByteSource>
+/** Where the fast path's scanner runs besides this thread (see scan). */
+export type Profiler = PieceProfiler | StreamProfiler
 
 export interface CsvMetadata {
   row_count: number
@@ -47,7 +50,7 @@ export interface CsvMetadata {
  * skipped), any warnings, and the profile of every column with the SHA-256 of the object. `open` is called again when the first read cannot give the answer: for csv-parse to name a problem, or to read
  * the file as Windows-1252 when a byte that is not UTF-8 comes after the first 64 KiB.
  */
-export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS, profiler?: PieceProfiler): Promise<CsvMetadata> {
+export async function extractCsvMetadata (open: Open, limits: ExtractLimits = DEFAULT_LIMITS, profiler?: Profiler): Promise<CsvMetadata> {
   return await hashedRead(open, hashed => extract(hashed, limits, profiler))
 }
 
@@ -63,7 +66,7 @@ async function hashedRead (open: Open, read: (open: Open) => Promise<CsvMetadata
   }
 }
 
-async function extract (open: Open, limits: ExtractLimits, profiler: PieceProfiler | undefined): Promise<CsvMetadata> {
+async function extract (open: Open, limits: ExtractLimits, profiler: Profiler | undefined): Promise<CsvMetadata> {
   let windows1252At: number | undefined
   for (;;) {
     try {
@@ -81,52 +84,93 @@ export async function parseFully (open: Open, limits: ExtractLimits = DEFAULT_LI
   return await hashedRead(open, hashed => readFully(hashed, limits, undefined))
 }
 
+/** What the fast path found in the text: data rows (the first record counted when it is data), the header, the profile. */
+interface Scanned {
+  rows: number
+  blankLines: number
+  headerBytes: Uint8Array | undefined
+  headerFields: number
+  state: ProfileState
+  bytes: number
+}
+
 /**
- * The fast path; undefined when the scanner cannot vouch for the file. With a `profiler` that has workers, this
- * thread reads the header (the scanner's counting-only mode), then cuts the text into pieces at record boundaries,
- * which the workers count and profile (csv-pieces.ts); without, the scanner profiles every field as it counts.
+ * The fast path; undefined when the scanner cannot vouch for the file. Where the scanner runs depends on `profiler`:
+ * none, on this thread; a StreamProfiler, on its thread while this one reads (csv-stream.ts); a PieceProfiler with
+ * workers, on several threads, piece by piece (csv-pieces.ts).
  */
-async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined, profiler: PieceProfiler | undefined): Promise<CsvMetadata | undefined> {
+async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: number | undefined, profiler: Profiler | undefined): Promise<CsvMetadata | undefined> {
   const text = await openText(source, { maxDecompressedBytes: limits.maxDecompressedBytes, countLines: false, windows1252At })
-  let pieces: Pieces | undefined
-  let wasm: CsvWasm | undefined
   try {
     const { dialect, preambleBytes } = detectDialect(text.head, text.complete)
     if (dialect.escape !== dialect.quote) return undefined
-    const firstIsData = !dialect.header
-    if (profiler !== undefined && profiler.workers > 0) {
-      pieces = new Pieces(profiler, { dialect, maxColumns: limits.maxColumns, maxRecordBytes: limits.maxRecordBytes }, firstIsData)
-    }
-    wasm = borrowInstance()
-    const scanner = new CsvScanner(limits.maxRecordBytes, dialect, { maxColumns: limits.maxColumns, firstIsData, countOnly: pieces !== undefined }, wasm)
-    const push = async (chunk: Uint8Array) => pieces === undefined ? scanner.push(chunk) : await pieces.push(chunk, scanner)
-    const stopped = () => scanner.gaveUp !== undefined || pieces?.gaveUp === true
-    await push(text.head.subarray(preambleBytes))
-    let bytes = text.head.length
-    if (!stopped()) {
-      for await (const chunk of text.rest) {
+    const job = { dialect, maxColumns: limits.maxColumns, maxRecordBytes: limits.maxRecordBytes, firstIsData: !dialect.header }
+    const body = text.head.subarray(preambleBytes)
+    const found = profiler !== undefined && 'workers' in profiler && profiler.workers > 0
+      ? await scanPieces(body, text.rest, job, profiler)
+      : await scanWhole(body, text.rest, job, profiler !== undefined && 'open' in profiler ? profiler : undefined)
+    if (found === undefined) return undefined
+    const { headerBytes } = found
+    if (headerBytes === undefined) throw noHeader(dialect)
+    const headerWarnings: Issue[] = []
+    const first = parseHeader(Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.length), bomBytes(text.encoding) + preambleBytes, dialect, limits, headerWarnings)
+    if (first.length !== found.headerFields) return undefined
+    const warnings = [...text.warnings, ...headerWarnings, ...blankLines(found.blankLines)]
+    return metadata(text, dialect, first, found.rows, warnings, { state: found.state, bytes: preambleBytes + found.bytes })
+  } finally {
+    await text.close()
+  }
+}
+
+/** One scanner reads the whole text: here, or on the profiler's thread while this one reads. */
+async function scanWhole (head: Uint8Array, rest: AsyncIterable<Uint8Array>, job: StreamJob, profiler: StreamProfiler | undefined): Promise<Scanned | undefined> {
+  const scanner = profiler === undefined ? new StreamScan(job) : new ThreadedScan(profiler, job)
+  try {
+    let bytes = head.length
+    await scanner.push(head)
+    if (scanner.gaveUp === undefined) {
+      for await (const chunk of rest) {
         bytes += chunk.length
-        await push(chunk)
+        await scanner.push(chunk)
+        if (scanner.gaveUp !== undefined) break
+      }
+    }
+    if (scanner.gaveUp !== undefined) return undefined
+    const found = await scanner.finish()
+    if (found.gaveUp !== undefined) return undefined
+    return { ...found, rows: found.rows + (job.firstIsData ? 1 : 0), bytes }
+  } finally {
+    scanner.close()
+  }
+}
+
+/**
+ * Pieces of the text go to the profiler's threads: this thread reads the header (the scanner's counting-only mode),
+ * then cuts the text at record boundaries.
+ */
+async function scanPieces (head: Uint8Array, rest: AsyncIterable<Uint8Array>, job: StreamJob, profiler: PieceProfiler): Promise<Scanned | undefined> {
+  const pieces = new Pieces(profiler, { dialect: job.dialect, maxColumns: job.maxColumns, maxRecordBytes: job.maxRecordBytes }, job.firstIsData)
+  const wasm = borrowInstance()
+  try {
+    const scanner = new CsvScanner(job.maxRecordBytes, job.dialect, { maxColumns: job.maxColumns, firstIsData: job.firstIsData, countOnly: true }, wasm)
+    const stopped = () => scanner.gaveUp !== undefined || pieces.gaveUp
+    let bytes = head.length
+    await pieces.push(head, scanner)
+    if (!stopped()) {
+      for await (const chunk of rest) {
+        bytes += chunk.length
+        await pieces.push(chunk, scanner)
         if (stopped()) break
       }
     }
-    if (pieces?.scanning !== false) scanner.end()
+    if (pieces.scanning) scanner.end()
     if (stopped()) return undefined
-    const found = pieces === undefined
-      ? { rows: scanner.rows + (dialect.header ? 0 : 1), blankLines: scanner.blankLines, state: scanner.profileState() }
-      : await pieces.finish(scanner)
+    const found = await pieces.finish(scanner)
     if (found === undefined) return undefined
-    const headerBytes = scanner.headerBytes
-    if (headerBytes === undefined) throw noHeader(dialect)
-    const headerWarnings: Issue[] = []
-    const first = parseHeader(headerBytes, bomBytes(text.encoding) + preambleBytes, dialect, limits, headerWarnings)
-    if (first.length !== scanner.headerFields) return undefined
-    const warnings = [...text.warnings, ...headerWarnings, ...blankLines(found.blankLines)]
-    return metadata(text, dialect, first, found.rows, warnings, { state: found.state, bytes })
+    return { ...found, headerBytes: scanner.headerBytes, headerFields: scanner.headerFields, bytes }
   } finally {
-    pieces?.abandon()
-    if (wasm !== undefined) returnInstance(wasm)
-    await text.close()
+    pieces.abandon()
+    returnInstance(wasm)
   }
 }
 

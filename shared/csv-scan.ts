@@ -133,21 +133,25 @@ export class CsvScanner {
     else if (status !== Status.more) this.gaveUp = GIVE_UP[status]
   }
 
-  /** Keeps bytes of the header while it is still being read, within the record size limit. */
+  /**
+   * Keeps bytes of the header while it is still being read, within the record size limit: copies, since the caller
+   * may fill its buffer again (a block goes back to the reading thread) before the header's end comes.
+   */
   #keepHeader (bytes: Uint8Array | undefined): void {
-    if (bytes !== undefined) {
-      this.#headerChunks.push(bytes)
-      this.#headerLength += bytes.length
-    }
     const end = this.#wasm.headerBytes()
     if (end >= 0) {
       // Only the header's bytes (its end counts a line end even where the text ends without one): the rest of a
       // 1 MiB chunk would be copied into fresh memory for nothing.
-      this.#header = Buffer.concat(this.#headerChunks, Math.min(end, this.#headerLength))
+      const chunks = bytes === undefined ? this.#headerChunks : [...this.#headerChunks, bytes]
+      this.#header = Buffer.concat(chunks, Math.min(end, this.#headerLength + (bytes?.length ?? 0)))
       this.#headerChunks.length = 0
-    } else if (this.#headerLength > this.#maxRecordBytes) {
-      this.gaveUp = 'header-size'
+      return
     }
+    if (bytes !== undefined) {
+      this.#headerChunks.push(new Uint8Array(bytes))
+      this.#headerLength += bytes.length
+    }
+    if (this.#headerLength > this.#maxRecordBytes) this.gaveUp = 'header-size'
   }
 
   /** New distinct values the profiler met: decoded while their bytes are still in the buffer. */

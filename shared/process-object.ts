@@ -1,9 +1,8 @@
 // The processing use case, as a function of its ports: what one ObjectCreated or ObjectRemoved event does.
 import type { FileProfile } from './column-profile.ts'
-import { extractCsvMetadata, type CsvMetadata } from './csv-metadata.ts'
+import { extractCsvMetadata, type CsvMetadata, type Profiler } from './csv-metadata.ts'
 import { processingRecord, verdictRecord, type FileMetadata, type UploadedObject } from './file-record.ts'
 import type { ExtractLimits } from './limits.ts'
-import type { PieceProfiler } from './csv-pieces.ts'
 import type { Logger } from './logger.ts'
 import { ProcessingError } from './processing-error.ts'
 import type { PublishVerdict } from './verdict-event.ts'
@@ -39,7 +38,7 @@ export interface ProcessDeps {
   logger: Logger
   limits: ExtractLimits
   /** Threads that profile pieces of a file while this one counts its rows (./csv-pieces.ts); none: one thread does both. */
-  profiler?: PieceProfiler
+  profiler?: Profiler
 }
 
 export interface CreatedObject extends UploadedObject {

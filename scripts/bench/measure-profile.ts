@@ -4,7 +4,7 @@
 //   raw      the file's bytes read (and gunzipped, for .gz, in chunks as large as the extractor's) and dropped: the ceiling for any reader
 //   count    the scanner alone in counting-only mode (no field profiled): what the handler's thread does in parallel
 //   profile  the product's extractor on the file's chunks: metadata and the profile of every column; with
-//            PROFILE_WORKERS=N (N > 0), pieces profiled by N worker threads while this one counts
+//            PROFILE_WORKERS=1, scanned on a thread of its own while this one reads; N > 1, pieces profiled by N threads
 //   duckdb   DuckDB's SUMMARIZE over read_csv (@duckdb/node-api)
 //   polars   polars' readCSV, then describe (nodejs-polars)
 import { readFileSync } from 'node:fs'
@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib'
 import { extractCsvMetadata } from '../../shared/csv-metadata.ts'
 import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
+import { profilerFor } from '../../lambda/profilers.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
 import { sharedHashThread } from '../../shared/hash-thread.ts'
@@ -38,9 +39,10 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
   }
   if (mode === 'profile') {
     const workers = Number(process.env.PROFILE_WORKERS ?? 0)
-    const pool = workers > 0 ? new ProfilePool(workers) : undefined
-    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => fileChunks(path, pool === undefined ? 3 : slotsForPieces(path, pool.pieceBytes)), DEFAULT_LIMITS, pool)
-    await pool?.close()
+    const profiler = profilerFor(workers)
+    const slots = profiler instanceof ProfilePool ? slotsForPieces(path, profiler.pieceBytes) : 3
+    const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => fileChunks(path, slots), DEFAULT_LIMITS, profiler)
+    await profiler?.close()
     return { rows: metadata.row_count, columns: metadata.profile?.columns.length }
   }
   if (mode === 'duckdb') {

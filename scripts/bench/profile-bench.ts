@@ -99,8 +99,9 @@ function median (runs: Run[]): Run {
 type Measure = (engine: 'raw' | 'profile' | 'count', file: BenchFile, workers?: number) => Promise<Run | undefined>
 
 /**
- * The profile on more than one thread (PROFILE_WORKERS), beside counting alone (the scanner's counting-only mode):
- * each the median of 3 alternating runs, as MB/s and as a speed-up over the profile on the handler's thread.
+ * The profile on other threads (PROFILE_WORKERS: 1, the whole file on a thread of its own; 2, pieces on two), beside
+ * counting alone (the scanner's counting-only mode): each the median of 3 alternating runs, as MB/s and as a speed-up
+ * over the profile on the handler's thread.
  */
 async function threadsTable (files: BenchFile[], measure: Measure): Promise<Parameters<Table>> {
   const modes = [['count', 0], ['profile', 0], ['profile', 1], ['profile', 2]] as const
@@ -119,8 +120,8 @@ async function threadsTable (files: BenchFile[], measure: Measure): Promise<Para
     rows.push([file.label, ...medians.map(r => r === undefined ? '-' : `${(file.csvBytes / 1e6 / r.seconds).toFixed(0)} (${r.peakRssMb.toFixed(0)} MB)`),
       ...medians.slice(2).map(r => r === undefined || single === undefined ? '-' : (single.seconds / r.seconds).toFixed(2))])
   }
-  return [`Threads (${availableParallelism()} cores here): MB/s (peak RSS) of counting alone and of the profile on the handler's thread and with PROFILE_WORKERS threads; speed-up over one thread`,
-    ['file', 'counting alone', 'profile, 1 thread', 'profile, 1 worker', 'profile, 2 workers', '× with 1 worker', '× with 2 workers'], rows]
+  return [`Threads (${availableParallelism()} cores here): MB/s (peak RSS) of counting alone and of the profile on the handler's thread, on a thread of its own (PROFILE_WORKERS=1) and in pieces on two (PROFILE_WORKERS=2); speed-up over the handler's thread`,
+    ['file', 'counting alone', 'profile, handler\'s thread', 'profile, its own thread', 'profile, pieces on 2 threads', '× its own thread', '× pieces on 2 threads'], rows]
 }
 
 /** Profiles each file with each engine and prints the table, then the ratios the issue sets as goals. */

@@ -1,6 +1,7 @@
 // The profile pool: how many threads it starts by default, and that its threads profile pieces as this thread would.
 import t from 'tap'
-import { ProfilePool, profileWorkers } from '../../lambda/profile-pool.ts'
+import { ProfilePool } from '../../lambda/profile-pool.ts'
+import { profileWorkers } from '../../lambda/profilers.ts'
 import { profilePiece } from '../../shared/csv-pieces.ts'
 
 t.test('unset, one thread per core but the handler\'s from 4 cores on, none below; a setting wins', async t => {

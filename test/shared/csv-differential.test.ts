@@ -12,11 +12,12 @@ import { extractCsvMetadata, parseFully, type CsvMetadata } from '../../shared/c
 import type { Dialect, Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
+import { ProfileThread } from '../../lambda/profile-thread.ts'
 import { split } from '../helpers/chunks.ts'
 import { encode } from '../helpers/encode.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
-const pools = [new ProfilePool(1, 7), new ProfilePool(2, 17), new ProfilePool(3, 64)]
+const pools = [new ProfilePool(1, 7), new ProfileThread(5), new ProfilePool(2, 17), new ProfileThread(64), new ProfilePool(3, 64)]
 t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 let runs = 0
 
@@ -289,6 +290,21 @@ t.test('the scanner gives up on a record over the limit, before csv-parse would'
   t.equal(scan([long], comma, 50).gaveUp, 'record-size')
   t.equal(scan(split(long, [10, 20, 30, 40, 50, 60, 70]), comma, 50).gaveUp, 'record-size')
   t.equal(scan([Buffer.from('x'.repeat(100) + '\n')], comma, 50).gaveUp, 'header-size')
+})
+
+t.test('the scanner keeps the header it has not seen the end of as a copy: the caller may fill its buffer again', async t => {
+  const text = Buffer.from('"first, column",second,third\n1,2,3\n')
+  const buffer = Buffer.alloc(8)
+  const scanner = new CsvScanner(1000, { delimiter: ',', quote: '"', comment: null })
+  for (let at = 0; at < text.length; at += buffer.length) {
+    const n = text.copy(buffer, 0, at, at + buffer.length)
+    scanner.push(buffer.subarray(0, n))
+    // Whatever the caller writes there next must not reach the header.
+    buffer.fill('#')
+  }
+  scanner.end()
+  t.equal(scanner.headerBytes?.toString(), '"first, column",second,third\n')
+  t.equal(scanner.rows, 1)
 })
 
 t.test('the scanner takes its delimiter, quote and comment bytes as parameters', async t => {

@@ -15,11 +15,12 @@ import { profilePiece, type PieceJob } from '../../shared/csv-pieces.ts'
 import type { Encoding } from '../../shared/file-record.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
+import { ProfileThread } from '../../lambda/profile-thread.ts'
 import { split } from '../helpers/chunks.ts'
 import { encode } from '../helpers/encode.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
-const pools = [new ProfilePool(1, 1), new ProfilePool(2, 23), new ProfilePool(3, 80)]
+const pools = [new ProfilePool(1, 1), new ProfileThread(3), new ProfilePool(2, 23), new ProfileThread(50), new ProfilePool(3, 80)]
 t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 
 // ---- the reference profiler: regular expressions, Date, BigInt; nothing of the product's profiler
@@ -330,7 +331,7 @@ t.test('pieces cut at record starts, with quoted fields of several lines around 
 })
 
 t.test('pieces cut by counting quotes: stray quotes, blank lines and every line end give what one read gives', async t => {
-  const pool = pools[1]!
+  const pool = pools[2] as ProfilePool
   const tiny = { workers: pool.workers, pieceBytes: 40, profile: (...args: Parameters<ProfilePool['profile']>) => pool.profile(...args) }
   const files = {
     // A quote inside an unquoted field is a character of it (as csv-parse's relax_quotes reads it): the parity is
