@@ -6,7 +6,7 @@ import { createDocumentClient, createDynamoDBClient, createS3Client } from '../a
 import { MetadataTable } from '../aws/metadata-table.ts'
 import { ensureBucket, ensureTable } from '../aws/provision.ts'
 import { reconcile, type ReconcileResult } from '../aws/reconcile.ts'
-import { PROCESSOR, processorEnvironment, processorTuning } from '../infra/pipeline.ts'
+import { PROCESSOR, localTuning, processorEnvironment } from '../infra/pipeline.ts'
 import { LOG_FORMAT, type Logger } from '../shared/logger.ts'
 import { objectCreatedEvent } from '../shared/s3-events.ts'
 import { recordOfEvent } from '../shared/verdict-event.ts'
@@ -145,10 +145,8 @@ const NOT_FOR_WORKERS = new Set([
 function lambdaEnvironment (config: StackConfig, endpoint: string, credentials: Credentials): NodeJS.ProcessEnv {
   return {
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_FOR_WORKERS.has(name))),
-    // The tuning as the user set it (settings are otherwise kept from workers, above). The embedded S3 answers from
-    // this machine's memory, where one stream reads faster than ranges (README Performance, byte ranges); ranges
-    // pay where one connection is slower than the reader.
-    ...processorEnvironment(config, { s3ReadConcurrency: 1, ...processorTuning(process.env) }),
+    // The tuning as the user set it (settings are otherwise kept from workers, above), over this machine's defaults.
+    ...processorEnvironment(config, localTuning(process.env)),
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

@@ -1,5 +1,6 @@
 // The deployed pipeline, described once: the processor function, its environment and permissions, the table.
 // CDK (stack.ts), LocalStack provisioning (localstack.ts), the embedded stack and the bench all read it.
+import { availableParallelism } from 'node:os'
 import { CoreSettings, readSettings, variableName, type Config } from '../shared/config.ts'
 import { VERDICT_EVENT_SOURCE, VerdictDetailType } from '../shared/verdict-event.ts'
 
@@ -63,6 +64,17 @@ export function processorTuning (env: NodeJS.ProcessEnv): ProcessorTuning {
     if ((env[variableName(setting)] ?? '') !== '') tuning[setting] = settings[setting]
   }
   return tuning
+}
+
+/**
+ * The processor's tuning on this machine (the embedded stack, LocalStack), under what the user sets: its S3
+ * answers from this machine's memory, where one stream reads faster than ranges (README Performance, byte ranges);
+ * and on 2-3 cores a large file is profiled on a thread of its own while the handler's thread reads it (1.2x on
+ * 1 GB through GetObject on 2 cores, README Performance), where the deployed default (a 1,024 MB Lambda, about
+ * half a vCPU) has no core to give it. From 4 cores the processor's own default (pieces on other threads) stands.
+ */
+export function localTuning (env: NodeJS.ProcessEnv, cores = availableParallelism()): ProcessorTuning {
+  return { s3ReadConcurrency: 1, ...(cores === 2 || cores === 3 ? { profileWorkers: 1 } : {}), ...processorTuning(env) }
 }
 
 /** What the processor reads from its environment, as a function of the configuration it is deployed with. */

@@ -12,7 +12,7 @@ import { bucketCorsOrigins, loadEmbeddedConfig, type EmbeddedConfig } from '../e
 import { clientSettings, createDynamoDBClient, createS3Client } from '../aws/clients.ts'
 import { provisionPipeline, type ProvisionedPipeline } from '../infra/localstack.ts'
 import { provisionWebhooks } from '../infra/localstack-webhooks.ts'
-import { processorEnvironment, processorTuning } from '../infra/pipeline.ts'
+import { localTuning, processorEnvironment } from '../infra/pipeline.ts'
 
 export const DEFAULT_ZIP = 'dist/lambda/processor.zip'
 
@@ -42,8 +42,8 @@ export async function provision (config: EmbeddedConfig, zipPath: string, log: (
     bucketName: config.bucketName,
     tableName: config.tableName,
     zip,
-    // LocalStack's S3 is on this machine too: one stream, unless S3_READ_CONCURRENCY says otherwise.
-    environment: processorEnvironment(config, { s3ReadConcurrency: 1, ...processorTuning(process.env) }),
+    // LocalStack's S3 and Lambda are on this machine too: its defaults, unless the user's settings say otherwise.
+    environment: processorEnvironment(config, localTuning(process.env)),
     eventBusName: config.eventBusName,
     // CORS_ORIGINS, else the API's own origins (http://127.0.0.1:3000 and http://localhost:3000, compose's), for the page at /.
     corsOrigins: bucketCorsOrigins(config),

@@ -15,6 +15,7 @@ import { INFLATE_CHUNK_BYTES } from '../../shared/csv-decode.ts'
 import { DEFAULT_LIMITS } from '../../shared/limits.ts'
 import { profilerFor } from '../../lambda/profilers.ts'
 import { ProfilePool } from '../../lambda/profile-pool.ts'
+import { ProfileThread } from '../../lambda/profile-thread.ts'
 import { NULL_TOKENS, type FileProfile } from '../../shared/column-profile.ts'
 import { sharedHashThread } from '../../shared/hash-thread.ts'
 import { countRows } from './count-rows.ts'
@@ -38,8 +39,6 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
     return { rows, columns }
   }
   if (mode === 'profile') {
-    const workers = Number(process.env.PROFILE_WORKERS ?? 0)
-    const profiler = profilerFor(workers)
     const slots = profiler instanceof ProfilePool ? slotsForPieces(path, profiler.pieceBytes) : 3
     const metadata: { row_count: number, profile?: FileProfile } = await extractCsvMetadata(() => fileChunks(path, slots), DEFAULT_LIMITS, profiler)
     await profiler?.close()
@@ -62,8 +61,10 @@ async function measure (): Promise<{ rows: number | undefined, columns: number |
   throw new Error(`unknown mode ${mode}`)
 }
 
-// What the processor does once when it starts (aws/process-deps.ts), before it reads any file.
+// What the processor does once when it starts (aws/process-deps.ts, lambda/handler.ts), before it reads any file.
+const profiler = mode === 'profile' ? profilerFor(Number(process.env.PROFILE_WORKERS ?? 0)) : undefined
 if (mode === 'profile') await sharedHashThread()?.warm()
+if (profiler instanceof ProfileThread) await profiler.warm()
 const started = performance.now()
 const cpuBefore = process.cpuUsage()
 const { rows, columns } = await measure()

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { App } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import { CsvMetadataStack, type CsvMetadataStackProps } from '../../infra/stack.ts'
-import { processorTuning, tableDefinition } from '../../infra/pipeline.ts'
+import { localTuning, processorTuning, tableDefinition } from '../../infra/pipeline.ts'
 import { buildAll } from '../../scripts/build.ts'
 
 const outDir = await mkdtemp(join(tmpdir(), 'csv-infra-'))
@@ -110,6 +110,13 @@ t.test('the processor\'s tuning reaches its environment when given, and only the
   })
   t.same(processorTuning({ S3_READ_CONCURRENCY: '16', PROFILE_WORKERS: '' }), { s3ReadConcurrency: 16 }, 'a variable left empty is unset')
   t.throws(() => processorTuning({ S3_RANGE_BYTES: '12' }), /S3_RANGE_BYTES="12"/, 'a bad value names its variable')
+})
+
+t.test('on this machine: one stream, a profile thread on 2-3 cores, and the user\'s settings over both', async t => {
+  t.same(localTuning({}, 1), { s3ReadConcurrency: 1 })
+  t.same([localTuning({}, 2), localTuning({}, 3)], [{ s3ReadConcurrency: 1, profileWorkers: 1 }, { s3ReadConcurrency: 1, profileWorkers: 1 }])
+  t.same(localTuning({}, 8), { s3ReadConcurrency: 1 }, 'from 4 cores, the processor\'s own default')
+  t.same(localTuning({ PROFILE_WORKERS: '0', S3_READ_CONCURRENCY: '4' }, 2), { s3ReadConcurrency: 4, profileWorkers: 0 })
 })
 
 t.test('S3 notifies the processor of created and removed objects, and only this bucket in this account may invoke it', async t => {
