@@ -50,7 +50,7 @@ export async function buildWebhookSender (outDir: string): Promise<Pick<Artifact
 export async function buildProcessor (outDir: string): Promise<Pick<Artifacts, 'processorDir' | 'processorZip'>> {
   const processorDir = join(outDir, 'processor')
   await rm(processorDir, { recursive: true, force: true })
-  // The threads that profile pieces of a file run profile-worker.mjs, beside the handler (lambda/profile-pool.ts).
+  // The threads that profile files or their pieces run profile-worker.mjs, beside the handler (lambda/profilers.ts).
   await build({ ...BUNDLE_OPTIONS, entryPoints: { index: join(ROOT, 'lambda/handler.ts'), 'profile-worker': join(ROOT, 'lambda/profile-worker.ts') }, outdir: processorDir, outExtension: { '.js': '.mjs' } })
   const processorZip = join(outDir, 'processor.zip')
   await writeFile(processorZip, await zipDirectory(processorDir, ['index.mjs', 'index.mjs.map', 'profile-worker.mjs', 'profile-worker.mjs.map']))
