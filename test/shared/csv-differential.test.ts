@@ -17,7 +17,7 @@ import { split } from '../helpers/chunks.ts'
 import { encode } from '../helpers/encode.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
-const pools = [new ProfilePool(1, 7), new ProfileThread(5), new ProfilePool(2, 17), new ProfileThread(64), new ProfilePool(3, 64)]
+const pools = [new ProfilePool(1, 7), new ProfileThread(29), new ProfilePool(2, 17), new ProfileThread(160), new ProfilePool(3, 64)]
 t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 let runs = 0
 

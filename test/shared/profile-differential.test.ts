@@ -20,7 +20,7 @@ import { split } from '../helpers/chunks.ts'
 import { encode } from '../helpers/encode.ts'
 
 /** Threads profiling pieces while the scanner counts: 1 to 3 of them, pieces of a few bytes, so every file splits. */
-const pools = [new ProfilePool(1, 1), new ProfileThread(3), new ProfilePool(2, 23), new ProfileThread(50), new ProfilePool(3, 80)]
+const pools = [new ProfilePool(1, 1), new ProfileThread(13), new ProfilePool(2, 23), new ProfileThread(90), new ProfilePool(3, 80)]
 t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 
 // ---- the reference profiler: regular expressions, Date, BigInt; nothing of the product's profiler
