@@ -1,16 +1,14 @@
 // PutObject, GetObject, HeadObject, DeleteObject and DeleteObjects.
 import { rm } from 'node:fs/promises'
-import { pipeline } from 'node:stream/promises'
 import { errors, S3Error } from './errors.ts'
 import type { BucketContext, Context } from './context.ts'
 import { MAX_OBJECT_BYTES, MAX_XML_BYTES } from './context.ts'
 import type { StoredObject } from './object-store.ts'
 import { openPayload, readPayload } from './payload.ts'
 import { header, sendEmpty, sendXml, userMetadata } from './request.ts'
+import { sendRange } from './send-range.ts'
 import { parseXml, xmlElement } from './xml.ts'
 import { MAX_KEY_BYTES, unquotedEtag } from '../../shared/s3-object.ts'
-
-const READ_CHUNK_BYTES = 1024 * 1024
 
 export async function putObject ({ request, bucket, auth }: Context): Promise<void> {
   const payload = openPayload(request.req, auth, MAX_OBJECT_BYTES)
@@ -84,10 +82,8 @@ export async function getObject ({ request, bucket }: Context): Promise<void> {
       return
     }
     streaming = true
-    // A large buffer: the raw read rate of the handler's GetObject is what `npm run bench` compares against.
-    await pipeline(file.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES }), request.res).catch(() => {
-      // The client went away mid-body; the pipeline has closed the file and the response.
-    })
+    // If the client goes away mid-body, the response is closed; sendRange closes the file either way.
+    await sendRange(file, start, end, request.res)
   } finally {
     if (!streaming) await file.close()
   }
