@@ -128,8 +128,9 @@ export class ThreadedScan {
     if (this.#session === undefined) {
       const local = new StreamScan(this.#job)
       if (this.#block !== undefined) local.push(new Uint8Array(this.#block, 0, this.#filled))
+      const found = local.finish()
       this.#recycle()
-      return local.finish()
+      return found
     }
     if (this.#filled > 0) await this.#send()
     while (this.#inFlight.length > 0) await this.#settle()
