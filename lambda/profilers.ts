@@ -6,9 +6,10 @@ import { ProfilePool } from './profile-pool.ts'
 import { ProfileThread } from './profile-thread.ts'
 
 /**
- * Threads for `setting`: unset, one per core but the handler's from 4 cores on, and none below (measured on 2
- * cores, README Performance: the reads and the emulated S3 already keep both cores busy, so a thread of its own
- * does not pay there); 0 profiles on the handler's thread.
+ * Threads for `setting`: unset, one per core but the handler's from 4 cores on, and none below: the deployed
+ * processor (1,024 MB) has about half a vCPU, and pieces do not pay on 2 cores (README Performance); where a
+ * processor has 2-3 whole cores, the embedded stack sets 1 (infra/pipeline.ts localTuning). 0 profiles on the
+ * handler's thread.
  */
 export function profileWorkers (setting: number | undefined, cores = availableParallelism()): number {
   return setting ?? (cores >= 4 ? cores - 1 : 0)

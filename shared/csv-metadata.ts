@@ -126,15 +126,7 @@ async function scan (source: ByteSource, limits: ExtractLimits, windows1252At: n
 async function scanWhole (head: Uint8Array, rest: AsyncIterable<Uint8Array>, job: StreamJob, profiler: StreamProfiler | undefined): Promise<Scanned | undefined> {
   const scanner = profiler === undefined ? new StreamScan(job) : new ThreadedScan(profiler, job)
   try {
-    let bytes = head.length
-    await scanner.push(head)
-    if (scanner.gaveUp === undefined) {
-      for await (const chunk of rest) {
-        bytes += chunk.length
-        await scanner.push(chunk)
-        if (scanner.gaveUp !== undefined) break
-      }
-    }
+    const bytes = await feed(head, rest, async chunk => await scanner.push(chunk), () => scanner.gaveUp !== undefined)
     if (scanner.gaveUp !== undefined) return undefined
     const found = await scanner.finish()
     if (found.gaveUp !== undefined) return undefined
@@ -154,15 +146,7 @@ async function scanPieces (head: Uint8Array, rest: AsyncIterable<Uint8Array>, jo
   try {
     const scanner = new CsvScanner(job.maxRecordBytes, job.dialect, { maxColumns: job.maxColumns, firstIsData: job.firstIsData, countOnly: true }, wasm)
     const stopped = () => scanner.gaveUp !== undefined || pieces.gaveUp
-    let bytes = head.length
-    await pieces.push(head, scanner)
-    if (!stopped()) {
-      for await (const chunk of rest) {
-        bytes += chunk.length
-        await pieces.push(chunk, scanner)
-        if (stopped()) break
-      }
-    }
+    const bytes = await feed(head, rest, async chunk => await pieces.push(chunk, scanner), stopped)
     if (pieces.scanning) scanner.end()
     if (stopped()) return undefined
     const found = await pieces.finish(scanner)
@@ -172,6 +156,19 @@ async function scanPieces (head: Uint8Array, rest: AsyncIterable<Uint8Array>, jo
     pieces.abandon()
     returnInstance(wasm)
   }
+}
+
+/** Pushes the head, then the rest of the text, until `stopped`; resolves to the bytes pushed. */
+async function feed (head: Uint8Array, rest: AsyncIterable<Uint8Array>, push: (chunk: Uint8Array) => Promise<void>, stopped: () => boolean): Promise<number> {
+  let bytes = head.length
+  await push(head)
+  if (stopped()) return bytes
+  for await (const chunk of rest) {
+    bytes += chunk.length
+    await push(chunk)
+    if (stopped()) break
+  }
+  return bytes
 }
 
 /** csv-parse reads the file, read again as Windows-1252 when it turns out not to be UTF-8. */
