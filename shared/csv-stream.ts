@@ -19,8 +19,6 @@ export interface StreamJob {
   maxColumns: number
   maxRecordBytes: number
   firstIsData: boolean
-  /** Counting-only mode: no field profiled (the bench's floor). */
-  countOnly?: boolean
 }
 
 /** What a scan of the whole text found: what CsvScanner tells once it has ended. */
@@ -58,7 +56,7 @@ export class StreamScan {
 
   constructor (job: StreamJob) {
     this.#wasm = borrowInstance()
-    this.#scanner = new CsvScanner(job.maxRecordBytes, job.dialect, { maxColumns: job.maxColumns, firstIsData: job.firstIsData, countOnly: job.countOnly }, this.#wasm)
+    this.#scanner = new CsvScanner(job.maxRecordBytes, job.dialect, { maxColumns: job.maxColumns, firstIsData: job.firstIsData }, this.#wasm)
   }
 
   /** Why the scanner gave up, if it did. */

@@ -11,17 +11,16 @@ const SPARE_MAX = 8
 
 /**
  * Writes bytes `start`…`end` (inclusive) of `file` to `res` and ends it, then closes the file. A buffer is read into
- * again only once the socket has taken what was written from it. Resolves false when the client went away first.
+ * again only once the socket has taken what was written from it; a client that goes away ends it early.
  */
-export async function sendRange (file: FileHandle, start: number, end: number, res: ServerResponse): Promise<boolean> {
+export async function sendRange (file: FileHandle, start: number, end: number, res: ServerResponse): Promise<void> {
   const buffers = [spare.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES), spare.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES)]
   /** The write of each buffer, until the socket has taken it. */
   const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()]
   const gone = new Promise<void>(resolve => res.once('close', resolve))
-  let complete = false
   try {
     for (let position = start, k = 0; position <= end; k ^= 1) {
-      if (await Promise.race([written[k]!.then(() => true), gone.then(() => false)]) === false) return false
+      if (await Promise.race([written[k]!.then(() => true), gone.then(() => false)]) === false) return
       const buffer = buffers[k]!
       const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, end - position + 1), position)
       if (bytesRead === 0) throw new Error(`the object's file ended at byte ${position}, before byte ${end}`)
@@ -30,16 +29,13 @@ export async function sendRange (file: FileHandle, start: number, end: number, r
       // A rejected write ends the loop at its next await; until then it must not go unhandled.
       written[k]!.catch(() => {})
     }
-    if (await Promise.race([Promise.all(written).then(() => true), gone.then(() => false)]) === false) return false
+    if (await Promise.race([Promise.all(written).then(() => true), gone.then(() => false)]) === false) return
     res.end()
-    complete = true
-    return true
+    // Only now are both buffers free: one whose write never completed may still be read by the socket.
+    for (const buffer of buffers) if (spare.length < SPARE_MAX) spare.push(buffer)
   } catch {
     res.destroy()
-    return false
   } finally {
     await file.close()
-    // Buffers whose last write never completed may still be read by the socket: only the others are used again.
-    if (complete) for (const buffer of buffers) if (spare.length < SPARE_MAX) spare.push(buffer)
   }
 }
