@@ -24,10 +24,7 @@ t.test('pruneVersionObjects', async t => {
   const bucket = config.bucketName
   const put = (key: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{}' }))
   const versions = async (filename: string, etags: string[]) => {
-    for (const etag of etags) {
-      await put(profileObjectKey(filename, etag))
-      await put(versionObjectKey(filename, etag, '.json'))
-    }
+    await Promise.all(etags.flatMap(etag => [put(profileObjectKey(filename, etag)), put(versionObjectKey(filename, etag, '.json'))]))
   }
 
   t.test('deletes the other versions\' record and profile, keeps the one named and other files\' objects', async t => {
