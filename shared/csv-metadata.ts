@@ -193,7 +193,7 @@ async function parseAll (source: ByteSource, limits: ExtractLimits, windows1252A
   const headerWarnings: Issue[] = []
   let first: string[] | undefined
   let rowCount = 0
-  const profiler = new ValueProfiler(limits.maxColumns)
+  const profiler = new ValueProfiler(limits.maxColumns, dialect.delimiter)
   const parser = new LocatingParser(starts, {
     ...parseOptions(dialect, limits.maxRecordBytes),
     // A row of the wrong width is counted below, not thrown, so reading goes on and counts them all.

@@ -4,9 +4,11 @@
 // - empty: a field of zero characters (a quoted "" too); null: exactly one of NULL_TOKENS; a value: anything else.
 // - a value is a boolean (true/false, True/False, TRUE/FALSE), an integer ([+-]digits; leading zeros allowed, as
 //   DuckDB and Frictionless read them, with the format `0123` reported), a number ([+-]digits[.digits][e[+-]digits],
-//   also `.5` and `5.`, that a double can hold: 1e309 is a string), a date (YYYY-MM-DD, a real calendar day) or a
-//   datetime (a date, T or a space, HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing), else a string.
-//   Values are typed as written: " 12" (padded) is a string, and so are 1,234 and 12/05/2024 (ambiguous formats).
+//   also `.5` and `5.`, that a double can hold: 1e309 is a string; in a file delimited by semicolons, a comma between
+//   digits is a decimal separator too, 1,5 with the format `1,5`, as Excel writes numbers where it uses semicolons),
+//   a date (YYYY-MM-DD, a real calendar day) or a datetime (a date, T or a space, HH:MM[:SS[.fraction]], then Z,
+//   ±HH:MM, ±HHMM, ±HH or nothing), else a string. Values are typed as written: " 12" (padded) is a string, and so
+//   are 12/05/2024, 1.234,5 and, where commas delimit or a tab or pipe does, 1,234 (ambiguous formats).
 // - the column's type is the narrowest every value fits: integer widens to number, date to datetime; values from
 //   two families (boolean, numeric, temporal), or any string, make it a string; no value at all leaves it empty.
 // - min/max: numbers as doubles; dates and datetimes as instants (a datetime without a zone is taken as UTC),
@@ -115,8 +117,9 @@ export class ValueProfiler {
 
   readonly #maxColumns: number
 
-  constructor (maxColumns: number) {
-    this.#wasm.reset(0, 0x2c, 0x22, -1, maxColumns, true)
+  /** `delimiter`: the file's, which says whether a comma may be a decimal separator (csv-profile.as.ts). */
+  constructor (maxColumns: number, delimiter = ',') {
+    this.#wasm.reset(0, delimiter.charCodeAt(0), 0x22, -1, maxColumns, true)
     this.#maxColumns = maxColumns
   }
 
@@ -274,10 +277,10 @@ const ZONES = ['', 'Z', '±HH:MM', '±HHMM', '±HH']
 /** Format labels by bit: 30 datetime shapes, then the date, integers, numbers and booleans. */
 const FORMATS: string[] = [
   ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
-  'YYYY-MM-DD', '123', '0123', '1.5', '1e3', 'true/false', 'True/False', 'TRUE/FALSE'
+  'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE'
 ]
 const FORMATS_OF: Record<ColumnType, [number, number]> = {
-  empty: [0, 0], string: [0, 0], boolean: [35, 38], integer: [31, 33], number: [31, 35], date: [30, 31], datetime: [0, 31]
+  empty: [0, 0], string: [0, 0], boolean: [36, 39], integer: [31, 33], number: [31, 36], date: [30, 31], datetime: [0, 31]
 }
 
 function formatsOf (type: ColumnType, bits: bigint): string[] {

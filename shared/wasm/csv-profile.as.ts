@@ -55,9 +55,10 @@ const F_INTEGER: i64 = 1 << 31
 const F_LEADING_ZERO: i64 = 1 << 32
 const F_DECIMAL: i64 = 1 << 33
 const F_EXPONENT: i64 = 1 << 34
-const F_TRUE_LOWER: i64 = 1 << 35
-const F_TRUE_TITLE: i64 = 1 << 36
-const F_TRUE_UPPER: i64 = 1 << 37
+const F_DECIMAL_COMMA: i64 = 1 << 35
+const F_TRUE_LOWER: i64 = 1 << 36
+const F_TRUE_TITLE: i64 = 1 << 37
+const F_TRUE_UPPER: i64 = 1 << 38
 
 /** The zone of a value without one. */
 export const NAIVE: i32 = 100000
@@ -109,12 +110,18 @@ let exactBound: i32 = EXACT_MAX
 let hllBits: i32 = 14
 let sampleList: usize = 0
 let pendingSamples: i32 = 0
+/** Whether a comma is a decimal separator too (1,5): in a file delimited by semicolons, as Excel writes them where it is. */
+let decimalComma = false
 
 let columnCapacity: i32 = 0
 let sampleCapacity: i32 = 0
 
-/** Starts a profile of at most `limit` columns (their records are allocated as fields reach them), freeing the last one. */
-export function profileInit (limit: i32): void {
+/**
+ * Starts a profile of at most `limit` columns (their records are allocated as fields reach them), freeing the last
+ * one; with `comma`, 1,5 is a number as 1.5 is.
+ */
+export function profileInit (limit: i32, comma: bool): void {
+  decimalComma = comma
   // The heap starts over: an instance can profile one file (or piece) after another.
   heapTop = 0
   memory.fill(FREE_LISTS, 0, 4 * 32)
@@ -455,14 +462,23 @@ function number (s: usize, p: usize, n: i32): i32 {
       addValue(s, <f64>eightDigits(aligned), format)
       return KIND_INTEGER
     }
-    // A point ('.' ^ '0' is 0x1e) at `dot`, with digits on both sides.
+    // A point ('.' ^ '0' is 0x1e), or a decimal comma (',' ^ '0' is 0x1c), at `dot`, with digits on both sides.
     const z = x ^ 0x1e1e1e1e1e1e1e1e
-    const dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
+    let dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
+    let separator = F_DECIMAL
+    if (decimalComma) {
+      const c = x ^ 0x1c1c1c1c1c1c1c1c
+      const comma = <i32>ctz((c - 0x0101010101010101) & ~c & HIGH_BITS) >> 3
+      if (comma < dot) {
+        dot = comma
+        separator = F_DECIMAL_COMMA
+      }
+    }
     if (dot >= 1 && dot < n - 1) {
       const below: u64 = (<u64>1 << (<u64>dot << 3)) - 1
       const digits = ((x & below) | ((x >> 8) & ~below)) << (<u64>(9 - n) << 3)
       if (allDigits(digits)) {
-        addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), F_DECIMAL)
+        addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), separator)
         return KIND_NUMBER
       }
     }
@@ -492,7 +508,8 @@ function number (s: usize, p: usize, n: i32): i32 {
   } else {
     format = 0
     let fracDigits = 0
-    if (byteAt(p, i) == 0x2e) {
+    const separator = byteAt(p, i)
+    if (separator == 0x2e || (decimalComma && separator == 0x2c)) {
       i++
       while (i < n && digit(byteAt(p, i))) {
         const d = byteAt(p, i) - 0x30
@@ -509,7 +526,9 @@ function number (s: usize, p: usize, n: i32): i32 {
         i++
       }
       if (intDigits + fracDigits == 0) return KIND_STRING
-      format = F_DECIMAL
+      // A comma, unlike a point, needs digits on both sides: 5, and ,5 are strings.
+      if (separator == 0x2c && (intDigits == 0 || fracDigits == 0)) return KIND_STRING
+      format = separator == 0x2c ? F_DECIMAL_COMMA : F_DECIMAL
     } else if (intDigits == 0) {
       return KIND_STRING
     }

@@ -120,7 +120,8 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
   misses = 0
   blankLines = 0
   blankLinesBeforeHeader = 0
-  profileInit(columnLimit)
+  // Where semicolons delimit, commas may be decimal separators (1,5), as Excel writes numbers where it uses them.
+  profileInit(columnLimit, delimiterByte == 0x3b)
 }
 
 /** Moves the unfinished field to the front and returns where the next bytes go (at most `room()` of them). */

@@ -28,6 +28,22 @@ t.test('the seed sample: the seed\'s fields as before, and a profile of its five
   t.same({ ...found.profile, sha256: '' }, { ...(await parseFully(() => [Buffer.from(SEED)])).profile, sha256: '' }, 'csv-parse\'s path profiles alike')
 })
 
+t.test('decimal commas are numbers where semicolons delimit, as a German Excel writes them, and strings elsewhere', async t => {
+  // Excel's "CSV" on a German Windows: a sep= line, Windows-1252 (ß, ä), and amounts with decimal commas.
+  const excel = Buffer.from('sep=;\r\nKunde;Straße;Betrag;Menge\r\nMüller;Hauptstr. 1;1234,50;3\r\nSchäfer;Ring 7;-0,75;1,5\r\n', 'latin1')
+  for (const read of [extractCsvMetadata, parseFully]) {
+    const found = await read(() => [excel])
+    t.match(found, { encoding: 'windows-1252', dialect: { delimiter: ';' }, column_names: ['Kunde', 'Straße', 'Betrag', 'Menge'] })
+    t.same(found.profile.columns.map(c => [c.type, c.formats, c.min, c.max]), [
+      ['string', [], null, null], ['string', [], null, null], ['number', ['1,5'], -0.75, 1234.5], ['number', ['123', '1,5'], 1.5, 3]
+    ], read.name)
+  }
+  const comma = await column(['1234,50', '-0,75'])
+  t.match(comma.fast, { type: 'string', formats: [] }, 'where commas delimit, a quoted 1234,50 is text')
+  const tab = await extractCsvMetadata(() => [Buffer.from('a\tb\n1,5\t2\n')])
+  t.equal(tab.profile.columns[0]!.type, 'string', 'where tabs delimit, a comma may separate thousands: 1,5 stays text')
+})
+
 const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
   ['integers, a signed zero and leading zeros', ['-0', '007', '+5', '12'], { type: 'integer', formats: ['123', '0123'], min: -0, max: 12, mean: 6 }],
   ['a decimal widens integers to number', ['1', '2.5', '1e2'], { type: 'number', formats: ['123', '1.5', '1e3'], min: 1, max: 100 }],

@@ -27,6 +27,8 @@ t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const INTEGER = /^[+-]?(\d+)$/
+/** A decimal comma, read where semicolons delimit: digits on both sides. */
+const COMMA_NUMBER = /^[+-]?\d+,\d+([eE][+-]?\d+)?$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/
 
@@ -39,13 +41,15 @@ function dayOf (y: number, m: number, d: number): number | undefined {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d ? date.getTime() / 86_400_000 : undefined
 }
 
-function typeValue (v: string): Typed {
+function typeValue (v: string, decimalComma: boolean): Typed {
   for (const [format, pair] of [['true/false', ['true', 'false']], ['True/False', ['True', 'False']], ['TRUE/FALSE', ['TRUE', 'FALSE']]] as const) {
     if ((pair as readonly string[]).includes(v)) return { kind: 'boolean', format }
   }
   const integer = INTEGER.exec(v)
   if (integer !== null) return { kind: 'integer', format: integer[1]!.length > 1 && integer[1]!.startsWith('0') ? '0123' : '123', number: Number(v) }
   if (NUMBER.test(v) && Number.isFinite(Number(v))) return { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1.5', number: Number(v) }
+  const point = v.replace(',', '.')
+  if (decimalComma && COMMA_NUMBER.test(v) && Number.isFinite(Number(point))) return { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1,5', number: Number(point) }
   const date = DATE.exec(v)
   if (date !== null) {
     const day = dayOf(Number(date[1]), Number(date[2]), Number(date[3]))
@@ -90,9 +94,9 @@ function exactMean (numbers: number[]): number {
   return negative ? -value : value
 }
 
-function referenceColumn (name: string, values: string[]): ColumnProfile {
+function referenceColumn (name: string, values: string[], decimalComma: boolean): ColumnProfile {
   const kept = values.filter(v => v !== '' && !(NULL_TOKENS as readonly string[]).includes(v))
-  const typed = kept.map(typeValue)
+  const typed = kept.map(v => typeValue(v, decimalComma))
   const kinds = new Set(typed.map(x => x.kind))
   const families = new Set([...kinds].map(k => k === 'integer' || k === 'number' ? 'numeric' : k === 'date' || k === 'datetime' ? 'temporal' : k))
   const type = kinds.size === 0
@@ -158,7 +162,7 @@ function referenceProfile (bytes: Buffer, found: CsvMetadata): FileProfile {
     bytes: Buffer.byteLength(text),
     rows: rows.length,
     null_tokens: [...NULL_TOKENS],
-    columns: found.column_names.map((name, i) => referenceColumn(name, rows.map(r => r[i]!)))
+    columns: found.column_names.map((name, i) => referenceColumn(name, rows.map(r => r[i]!), found.dialect.delimiter === ';'))
   }
 }
 
@@ -188,7 +192,9 @@ function difference (profile: FileProfile, reference: FileProfile): string | und
 const POOLS = {
   integer: ['0', '-0', '+5', '007', '42', '-17', '9007199254740993', '12345678901234567890', '00', '12345678', '123456789', '99999999', '00000000'],
   number: ['1.5', '-0.25', '.5', '5.', '1e308', '-1e308', '1e309', '1E-5', '3.14159265358979323846', '0.1', '2.5e-3', '1e-400', '-.5e+2', '1.7976931348623157e308',
-    '12.34', '0.07', '1234567.8', '9999999.9', '00.5', '123456.78', '1.000000'],
+    '12.34', '0.07', '1234567.8', '9999999.9', '00.5', '123456.78', '1.000000',
+    // Numbers where semicolons delimit, strings elsewhere.
+    '1,5', '-0,25', '12345678,9', '0,1', '1,234e2', '3,14159265358979323846', '+00,5'],
   boolean: ['true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'yes', 'tRUE'],
   date: ['2024-02-29', '2023-02-29', '2024-02-30', '1999-12-31', '2000-01-01', '0999-05-05', '2024-13-01', '2024-04-31',
     '2024-00-10', '2024-01-00', '2100-02-29', '2000-02-29', '2023-02-28', '2024-04-30', '2024-1a-01', '2024-01-0', '2024/01/01'],
@@ -196,7 +202,7 @@ const POOLS = {
     '2024-06-01T08:00+05', '2024-01-01T24:00', '2024-06-01T06:00:00Z', '2024-06-01T08:00:00.5+00:00', '2024-01-01T10:00:60',
     '2024-02-29 23:59', '2024-02-29T00:00:00', '2023-02-29T12:00:00Z', '2024-01-01t10:00', '2024-01-01T1:00', '2024-01-01T10:0a', '2024-01-01T10-00'],
   string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,234', '12/05/2024', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
-    '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78'],
+    '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78', '5,', ',5', '1,2,3', '1.234,5', '1,5.5'],
   missing: [...NULL_TOKENS, '', '']
 } as const
 type Pool = keyof typeof POOLS
@@ -280,7 +286,8 @@ t.test('two scanners over consecutive records merge into the profile of one scan
     at: fc.nat()
   })
   await fc.assert(fc.property(simple, ({ columns, rows, at }) => {
-    const lines = rows.map(row => columns.map((pool, i) => { const values = POOLS[pool]; return values[row[i]! % values.length]! }).map(v => v === '' ? '""' : v).join(','))
+    // Joined by commas unquoted: the values with a comma (decimal commas) are left out.
+    const lines = rows.map(row => columns.map((pool, i) => { const values = POOLS[pool].filter(v => !v.includes(',')); return values[row[i]! % values.length]! }).map(v => v === '' ? '""' : v).join(','))
     const names = columns.map((_, i) => `c${i}`)
     const cut = 1 + at % (lines.length - 1)
     const dialect = { delimiter: ',', quote: '"', comment: null }
