@@ -2,7 +2,7 @@
 // bucket under .metadata/, and the item holds the rest of it and a pointer, so every file still gets its verdict.
 // A version's objects there (its record, its profile) are deleted once the file is replaced or deleted.
 import { createHash } from 'node:crypto'
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { RECORD_OBJECT_PREFIX, type FileMetadata } from '../shared/file-record.ts'
 import type { StoredRecord } from './metadata-table.ts'
 
@@ -45,7 +45,8 @@ function versionFolder (filename: string): string {
 
 /**
  * Deletes the objects of `filename`'s versions other than `keep` (of every version, without it) last modified
- * before `before`: the record and profile of a version replaced or deleted since. Returns how many it deleted.
+ * before `before`: the record and profile of a version replaced or deleted since. Returns how many it deleted; one
+ * DeleteObjects request per page of the listing (up to 1,000 keys). Throws when S3 refused to delete any of them.
  */
 export async function pruneVersionObjects (s3: S3Client, bucket: string, filename: string, keep: string | undefined, before: Date): Promise<number> {
   const folder = versionFolder(filename)
@@ -53,11 +54,13 @@ export async function pruneVersionObjects (s3: S3Client, bucket: string, filenam
   let token: string | undefined
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, ContinuationToken: token }))
-    for (const { Key: key, LastModified: modified } of page.Contents ?? []) {
+    const replaced = (page.Contents ?? []).filter(({ Key: key, LastModified: modified }) =>
       // `<ETag>.json` or `<ETag>.profile.json`: an ETag has no dot.
-      if (key === undefined || modified === undefined || modified >= before || key.slice(folder.length).split('.')[0] === keep) continue
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
-      deleted++
+      key !== undefined && modified !== undefined && modified < before && key.slice(folder.length).split('.')[0] !== keep)
+    if (replaced.length > 0) {
+      const { Errors: errors = [] } = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: replaced.map(({ Key }) => ({ Key })), Quiet: true } }))
+      deleted += replaced.length - errors.length
+      if (errors.length > 0) throw new Error(`S3 did not delete ${errors.length} of ${replaced.length} objects, such as ${errors[0]!.Key}: ${errors[0]!.Code} ${errors[0]!.Message}`)
     }
     token = page.NextContinuationToken
   } while (token !== undefined)

@@ -1,13 +1,16 @@
 // The same code against a second, independent emulator (moto), as it runs against LocalStack or AWS: the API
-// reads the table, and `npm run reconcile` fills in the metadata of objects uploaded while nothing processed them.
+// reads the table, `npm run reconcile` fills in the metadata of objects uploaded while nothing processed them, and
+// the objects of replaced versions are pruned.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { buildApp } from '../../api/app.ts'
 import { createDocumentClient, createDynamoDBClient, createS3Client } from '../../aws/clients.ts'
+import { pruneVersionObjects, versionObjectKey } from '../../aws/large-records.ts'
 import { MetadataTable } from '../../aws/metadata-table.ts'
+import { profileObjectKey } from '../../aws/profile-objects.ts'
 import { ensureBucket, ensureTable } from '../../aws/provision.ts'
 import { loadEmbeddedConfig } from '../../embedded/config.ts'
 import { MOTO_CREDENTIALS, motoMissing, startMoto } from '../helpers/moto.ts'
@@ -41,4 +44,12 @@ t.test('reconcile and the API against moto', { skip: skip ?? false }, async t =>
   const list = (await app.inject('/files')).json() as { items: Array<{ filename: string }> }
   t.same(list.items.map(item => item.filename).sort(), ['dir/with space.csv', 'example.csv'])
   t.match((await app.inject(`/files/${encodeURIComponent('dir/with space.csv')}`)).json(), { status: 'failed' })
+
+  // The objects of replaced versions go in one DeleteObjects request, with the checksum S3 requires of it.
+  for (const etag of ['1111', '2222', '3333']) {
+    await s3.send(new PutObjectCommand({ Bucket: config.bucketName, Key: profileObjectKey('old.csv', etag), Body: '{}' }))
+  }
+  t.equal(await pruneVersionObjects(s3, config.bucketName, 'old.csv', '3333', new Date(Date.now() + 60_000)), 2)
+  const left = await s3.send(new ListObjectsV2Command({ Bucket: config.bucketName, Prefix: versionObjectKey('old.csv', '', '') }))
+  t.same(left.Contents?.map(o => o.Key), [profileObjectKey('old.csv', '3333')])
 })
