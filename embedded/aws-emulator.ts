@@ -32,6 +32,8 @@ export interface AwsEmulatorOptions {
   eventBuses?: string[]
   /** Receives the events each PutEvents call put on a bus; by default they are dropped (a bus with no rule). */
   onBusEvents?: (events: BusEvent[]) => void
+  /** Closes a connection that sends and takes nothing for this long; IDLE_TIMEOUT_MS by default. */
+  idleTimeoutMs?: number
 }
 
 export interface AwsEmulator {
@@ -41,6 +43,12 @@ export interface AwsEmulator {
 }
 
 const DYNAMODB_TARGET = /^DynamoDB_\d+\./
+/**
+ * A request may take as long as its bytes keep coming (a 5 GB PUT from a slow link, a GET read at the reader's
+ * pace), but a connection that moves no byte for a minute is closed, as S3 closes idle ones: an upload stalled
+ * mid-body would otherwise hold its socket and temporary file forever, and enough of them every file descriptor.
+ */
+const IDLE_TIMEOUT_MS = 60_000
 
 function logError (message: string, err: unknown): void {
   console.error(`embedded AWS: ${message}:`, err)
@@ -51,6 +59,7 @@ export async function startAwsEmulator (options: AwsEmulatorOptions): Promise<Aw
   // Take the port first: a busy port fails here, before any data file is opened.
   let dispatch = (_req: IncomingMessage, res: ServerResponse) => { res.writeHead(503).end() }
   const server = createServer({ requestTimeout: 0 }, (req, res) => dispatch(req, res))
+  server.timeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS
   server.listen(options.port, options.host)
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo

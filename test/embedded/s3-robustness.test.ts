@@ -97,6 +97,40 @@ t.test('two concurrent PUTs of one key: one wins whole, and its ETag and the las
   }
 })
 
+t.test('an upload stalled mid-body is cut once idle, leaving nothing; one whose bytes keep coming is not', async t => {
+  const { port, s3, dataDir } = await startS3(t, { idleTimeoutMs: 400 })
+  const url = async (key: string) => new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 60 }))
+  /** Sends the headers and `pieces` bytes of a 10-byte body, one every `everyMs`; resolves to the answer, or '' when the server hangs up. */
+  const upload = async (target: URL, pieces: number, everyMs: number) => await new Promise<string>((resolve, reject) => {
+    let answer = ''
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 10\r\nConnection: close\r\n\r\n`)
+      let sent = 0
+      const timer = setInterval(() => {
+        if (sent === pieces || socket.destroyed) return clearInterval(timer)
+        socket.write(sent === 9 ? 'z' : 'y')
+        sent++
+      }, everyMs)
+      socket.on('close', () => clearInterval(timer))
+    })
+    // Should the server never hang up, the test says so instead of waiting for tap's timeout.
+    const guard = setTimeout(() => { answer = 'still open after 10 s'; socket.destroy() }, 10_000)
+    socket.on('data', chunk => { answer += chunk.toString('latin1') })
+    socket.on('close', () => { clearTimeout(guard); resolve(answer) })
+    socket.on('error', reject)
+  })
+  const started = performance.now()
+  t.equal(await upload(await url('stalled.csv'), 3, 50), '', 'the server hangs up on the stalled upload')
+  t.ok(performance.now() - started < 5000, 'soon after it went idle')
+  const tmp = join(dataDir, 's3-store', 'tmp')
+  await waitFor(async () => readdirSync(tmp).length === 0 ? true : undefined, 10_000, 'the temporary file to be removed')
+  await t.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stalled.csv' })), { name: 'NotFound' })
+  // Ten bytes over 2.5 s, each well within the idle time.
+  t.match(await upload(await url('slow.csv'), 10, 250), /^HTTP\/1\.1 200 /, 'a slow upload that keeps sending completes')
+  const slow = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'slow.csv' }))
+  t.equal(await slow.Body!.transformToString(), 'yyyyyyyyyz')
+})
+
 t.test('GETs through the reused read buffers: every byte, any range; a client gone mid-body leaves no file open', async t => {
   const { port, s3 } = await startS3(t)
   const body = Buffer.from(Array.from({ length: 3.5 * 1024 * 1024 }, (_, i) => (i * 7919) % 251))

@@ -21,7 +21,7 @@ export interface S3Endpoint {
 }
 
 /** The emulator on a free port, data in `dataDir` (a fresh folder by default); closed when the test ends. */
-export async function startS3 (t: Test, options: { dataDir?: string, corsOrigins?: string[], credentials?: Credentials } = {}): Promise<S3Endpoint> {
+export async function startS3 (t: Test, options: { dataDir?: string, corsOrigins?: string[], credentials?: Credentials, idleTimeoutMs?: number } = {}): Promise<S3Endpoint> {
   const port = await freePort()
   const dataDir = options.dataDir ?? dataDirectory(t)
   const events: RawS3Event['Records'] = []
@@ -32,6 +32,7 @@ export async function startS3 (t: Test, options: { dataDir?: string, corsOrigins
     buckets: [BUCKET],
     corsOrigins: options.corsOrigins ?? [],
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     onS3Event: event => { events.push(...event.Records) }
   })
   let closed = false
