@@ -9,7 +9,8 @@ import { startTestStack } from '../helpers/stack.ts'
 const FILES = 500
 
 t.test(`${FILES} uploads at once`, async t => {
-  const { config } = await startTestStack(t)
+  // Two workers, as `npm start` runs them.
+  const { config } = await startTestStack(t, { lambdaConcurrency: 2 })
   const app = await buildApp({ config })
   t.teardown(() => app.close())
   const api = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -1,4 +1,5 @@
-// `npm start`'s entry point as a user runs it: banner, the curl quick start, a refused second start, a clean stop.
+// `npm start`'s entry point as a user runs it: banner, the curl quick start, its log lines, a refused second start,
+// a clean stop, and a restart after SIGKILL.
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -49,9 +50,9 @@ async function startUp (t: Test, env: NodeJS.ProcessEnv) {
   return { ...server, api }
 }
 
-t.test('npm start', async t => {
+t.test('npm start: the banner, the quick start, one log format, a refused second start, a clean stop', async t => {
   const env = userEnvironment(t)
-  const server = await startUp(t, env)
+  const server = await startUp(t, { ...env, LOG_LEVEL: 'info' })
   const { api } = server
   // PORT=0 and EMBEDDED_PORT=0: the banner, the API's clients and the presigned URL use the ports chosen.
   t.notMatch(api, /:0$/, 'the API line gives the port listened on')
@@ -60,6 +61,7 @@ t.test('npm start', async t => {
 
   await uploadThroughApi(api, 'example.csv', SEED)
   t.match(await waitForVerdict(api, 'example.csv', { timeoutMs: 30_000 }), { status: 'processed', row_count: 2, column_count: 5 })
+  await waitFor(async () => server.output().includes('processed example.csv') || undefined, 10_000, 'the handler\'s line')
 
   const second = start(env)
   const [code] = await once(second.child, 'exit')
@@ -69,17 +71,8 @@ t.test('npm start', async t => {
   server.child.kill('SIGTERM')
   const [exitCode] = await once(server.child, 'exit')
   t.equal(exitCode, 0, 'SIGTERM stops it cleanly')
-})
 
-t.test('one log format in the terminal: every log line is the same JSON shape, and the processed file is one line', async t => {
-  const server = await startUp(t, { ...userEnvironment(t), LOG_LEVEL: 'info' })
-  const { api } = server
-  await uploadThroughApi(api, 'example.csv', SEED)
-  await waitForVerdict(api, 'example.csv', { timeoutMs: 30_000 })
-  await waitFor(async () => server.output().includes('processed example.csv') || undefined, 10_000, 'the handler\'s line')
-  server.child.kill('SIGTERM')
-  await once(server.child, 'exit')
-
+  // One log format in the terminal: every log line is the same JSON shape, and the processed file is one line.
   const lines = server.output().split('\n').filter(line => line.startsWith('{'))
   const logged = lines.map(line => JSON.parse(line) as Record<string, unknown>)
   t.ok(logged.length >= 3, `log lines from the API and the handler (${logged.length})`)

@@ -19,8 +19,12 @@ export interface TestStack {
   s3: ReturnType<typeof createS3Client>
 }
 
+/**
+ * One Lambda worker process, where `npm start` has two: a test's stack processes a few files, and each worker is a
+ * process to start (0.6-0.7 CPU-s under coverage, 92 of them in the suite). Tests of concurrency ask for more.
+ */
 export function testConfig (overrides: Partial<Static<typeof EmbeddedSettings>> = {}): EmbeddedConfig {
-  return loadEmbeddedConfig({}, { port: 0, logLevel: 'silent', ...overrides })
+  return loadEmbeddedConfig({}, { port: 0, logLevel: 'silent', lambdaConcurrency: 1, ...overrides })
 }
 
 /** The port an endpoint URL names. */
