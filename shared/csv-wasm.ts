@@ -33,8 +33,8 @@ export interface CsvWasm {
 const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))
 
 export function instantiate (): CsvWasm {
-  // Only reached for text the profiler already knows is a decimal number: JavaScript's parse rounds it exactly.
-  // A number the profiler has already checked the shape of; its decimal separator may be a comma (1,5).
+  // Only reached for text the profiler already knows is a decimal number (its separator may be a decimal comma, 1,5):
+  // JavaScript's parse rounds it exactly.
   const parseNumber = (at: number, length: number) => Number(Buffer.from(wasm.memory.buffer, at, length).toString('latin1').replace(',', '.'))
   const wasm = new WebAssembly.Instance(wasmModule, { env: { parseNumber } }).exports as unknown as CsvWasm
   return wasm

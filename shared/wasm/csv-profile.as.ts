@@ -110,7 +110,7 @@ let exactBound: i32 = EXACT_MAX
 let hllBits: i32 = 14
 let sampleList: usize = 0
 let pendingSamples: i32 = 0
-/** Whether a comma is a decimal separator too (1,5): in a file delimited by semicolons, as Excel writes them where it is. */
+/** Whether a comma is a decimal separator too (1,5): in files delimited by semicolons, where Excel writes numbers so. */
 let decimalComma = false
 
 let columnCapacity: i32 = 0
