@@ -451,6 +451,20 @@ function boolean (s: usize, p: usize, n: i32): i32 {
   return (x * 10000 + (x >> 32)) & 0xffffffff
 }
 
+/**
+ * Whether the `n` bytes of `x` (digits XOR '0') are digits around one separator inside them, the first byte `z`
+ * (x XOR the separator's) has zero at; if so, adds the value with `format`.
+ */
+@inline function shortDecimal (s: usize, x: u64, n: i32, z: u64, format: i64): bool {
+  const dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
+  if (dot < 1 || dot >= n - 1) return false
+  const below: u64 = (<u64>1 << (<u64>dot << 3)) - 1
+  const digits = ((x & below) | ((x >> 8) & ~below)) << (<u64>(9 - n) << 3)
+  if (!allDigits(digits)) return false
+  addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), format)
+  return true
+}
+
 /** [sign] digits [. digits] [e [sign] digits], or [sign] . digits [...]; a number f64 cannot hold is a string. */
 function number (s: usize, p: usize, n: i32): i32 {
   // Up to 8 bytes of digits, or of digits around one point inside them, read at once (the buffers are padded).
@@ -462,26 +476,9 @@ function number (s: usize, p: usize, n: i32): i32 {
       addValue(s, <f64>eightDigits(aligned), format)
       return KIND_INTEGER
     }
-    // A point ('.' ^ '0' is 0x1e), or a decimal comma (',' ^ '0' is 0x1c), at `dot`, with digits on both sides.
-    const z = x ^ 0x1e1e1e1e1e1e1e1e
-    let dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
-    let separator = F_DECIMAL
-    if (decimalComma) {
-      const c = x ^ 0x1c1c1c1c1c1c1c1c
-      const comma = <i32>ctz((c - 0x0101010101010101) & ~c & HIGH_BITS) >> 3
-      if (comma < dot) {
-        dot = comma
-        separator = F_DECIMAL_COMMA
-      }
-    }
-    if (dot >= 1 && dot < n - 1) {
-      const below: u64 = (<u64>1 << (<u64>dot << 3)) - 1
-      const digits = ((x & below) | ((x >> 8) & ~below)) << (<u64>(9 - n) << 3)
-      if (allDigits(digits)) {
-        addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), separator)
-        return KIND_NUMBER
-      }
-    }
+    // A point ('.' ^ '0' is 0x1e), or else a decimal comma (',' ^ '0' is 0x1c), with digits on both sides.
+    if (shortDecimal(s, x, n, x ^ 0x1e1e1e1e1e1e1e1e, F_DECIMAL)) return KIND_NUMBER
+    if (decimalComma && shortDecimal(s, x, n, x ^ 0x1c1c1c1c1c1c1c1c, F_DECIMAL_COMMA)) return KIND_NUMBER
   }
   let i = 0
   const negative = byteAt(p, 0) == 0x2d
