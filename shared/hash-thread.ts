@@ -2,8 +2,9 @@
 //
 // Bytes are copied into 4 MiB blocks that go to the thread and come back to be filled again (no allocation once
 // warm, no copy on the way). Each block wakes the thread, which costs this machine's VM far more than a copy: 4 MiB
-// blocks took 1-1.5 s of CPU off a 1 GB file's handler against 1 MiB ones. An object that ends within its first block is hashed here, on the caller's thread: the
-// thread starts with the first object larger than a block, and is worth it only with a second core to run on.
+// blocks took 1-1.5 s of CPU off a 1 GB file's handler against 1 MiB ones. An object that ends within its first
+// block is hashed here, on the caller's thread: the thread starts with the first object larger than a block, and is
+// worth it only with a second core to run on.
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
