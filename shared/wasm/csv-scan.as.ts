@@ -208,86 +208,148 @@ function endRecord (end: i32): i32 {
   return MORE
 }
 
-// ---- counting 16 bytes at a time
+// ---- counting 64 bytes at a time
 //
-// In counting-only mode a field needs no finding, only its record's end: a block of 16 bytes without a quote is
-// read at once, its delimiters counted by popcount between its line ends. Anything a block cannot settle alone (a
-// quote, a comment line, a record of another width or over the size limit) sends the scan back, from that block's
-// start, to the field-by-field loop above, which decides it exactly as it does when profiling.
+// In counting-only mode a field needs no finding, only its record's end. A block of 64 bytes is read at once: its
+// quotes, delimiters and line ends as bit masks (bit k for byte k), which bytes are inside quoted fields from the
+// quotes' running parity (each quote opens or closes a field; a doubled quote closes and opens again), and its
+// delimiters outside quotes counted by popcount between its line ends outside quotes. Anything a block cannot
+// settle alone (a quote the field loop would read as text or give up on, a quote as its last byte, a comment line,
+// a record of another width or over the size limit) sends the scan back, from that block's start, to the field
+// loop above, which decides it exactly as it does when profiling.
 
 /** How many times in a row `countBlocks` gave back its first block. */
 let misses: i32 = 0
-/** Where `countBlocks` stopped: the first byte it did not read; its state is in the globals below. */
+/** Where `countBlocks` stopped: the first byte it did not read, and the scan's state there. */
 let blockAt: i32 = 0
-/** Whether `countBlocks` stopped inside a record. */
-let blockInRecord = false
-/** Whether the last byte it read is a delimiter, so that it stopped at a field's start. */
-let blockAfterDelimiter = false
+let blockState: i32 = RECORD
+
+/** The block `readBlock` read: its delimiters and line ends outside quoted fields, all ones if it ends inside one. */
+let blockDelimiters: u64 = 0
+let blockEnds: u64 = 0
+let blockInside: u64 = 0
+
+/** Bit k set where byte k of the 64 (in a, b, c, d) equals the byte splatted in `x`. */
+@inline function bits (a: v128, b: v128, c: v128, d: v128, x: v128): u64 {
+  return <u64><u32>i8x16.bitmask(i8x16.eq(a, x)) | <u64><u32>i8x16.bitmask(i8x16.eq(b, x)) << 16 |
+    <u64><u32>i8x16.bitmask(i8x16.eq(c, x)) << 32 | <u64><u32>i8x16.bitmask(i8x16.eq(d, x)) << 48
+}
+
+/** Bit k set where byte k is a CR or a LF. */
+@inline function lineEnds (a: v128, b: v128, c: v128, d: v128): u64 {
+  return <u64><u32>i8x16.bitmask(v128.or(i8x16.eq(a, lfs), i8x16.eq(a, crs))) |
+    <u64><u32>i8x16.bitmask(v128.or(i8x16.eq(b, lfs), i8x16.eq(b, crs))) << 16 |
+    <u64><u32>i8x16.bitmask(v128.or(i8x16.eq(c, lfs), i8x16.eq(c, crs))) << 32 |
+    <u64><u32>i8x16.bitmask(v128.or(i8x16.eq(d, lfs), i8x16.eq(d, crs))) << 48
+}
+
+/** Bit k set where an odd number of bits of `x` are set at or below k. */
+@inline function prefixXor (x: u64): u64 {
+  x ^= x << 1
+  x ^= x << 2
+  x ^= x << 4
+  x ^= x << 8
+  x ^= x << 16
+  return x ^ (x << 32)
+}
 
 /**
- * Counts whole blocks of 16 bytes from `i`, between records (`cr` when a CR came last), while each holds no quote
- * and settles its records; sets `blockAt` and the globals, and returns the delimiters so far in the record it is in.
+ * Reads the 64 bytes at `i` into the block masks; `inside` is all ones when they start inside a quoted field,
+ * `fieldStart` 1 when they start a field. False when a quote in them is not one the masks can settle: a quote
+ * that opens where a field does not start (the field loop reads it as text), a closing quote followed by other
+ * text (the field loop gives up), or a closing quote as the last byte, whose next byte is in the next block.
+ */
+@inline function readBlock (i: i32, inside: u64, fieldStart: u64): bool {
+  const p = BUFFER + <usize>i
+  const a = v128.load(p)
+  const b = v128.load(p, 16)
+  const c = v128.load(p, 32)
+  const d = v128.load(p, 48)
+  const q = bits(a, b, c, d, quotes)
+  let delims = bits(a, b, c, d, delimiters)
+  let ends = lineEnds(a, b, c, d)
+  blockInside = inside
+  if ((q | inside) != 0) {
+    const quoted = prefixXor(q) ^ inside
+    const opening = q & quoted
+    const closing = q & ~quoted
+    const separators = delims | ends
+    // A quote opens a field at its first byte, or right after a closing quote (a doubled quote); a closing quote
+    // is followed by a delimiter, a line end, or the quote that doubles it (so never the last byte: the next is not
+    // in the block, and the next block never starts right after a closing quote).
+    if ((opening & ~(separators << 1 | fieldStart | closing << 1)) != 0) return false
+    if ((closing & ~((separators | opening) >> 1)) != 0) return false
+    delims &= ~quoted
+    ends &= ~quoted
+    blockInside = <u64>(<i64>quoted >> 63)
+  }
+  blockDelimiters = delims
+  blockEnds = ends
+  return true
+}
+
+/**
+ * Counts whole blocks from `i`, between records (`cr` when a CR came last), while they settle their records; sets
+ * `blockAt`, `blockState` and `afterCr` where the field loop goes on, and returns the delimiters so far in the record
+ * it goes on in. A record the blocks cannot settle is given back from its start; a block they cannot read, from
+ * the block's.
  */
 function countBlocks (i: i32, n: i32, cr: bool): i32 {
   let inRecord = false
   let col = 0
-  let lastDelimiter = false
-  while (i + 16 <= n) {
-    const v = v128.load(BUFFER + <usize>i)
-    if (i8x16.bitmask(i8x16.eq(v, quotes)) != 0) break
-    const delims = i8x16.bitmask(i8x16.eq(v, delimiters))
-    let ends = i8x16.bitmask(v128.or(i8x16.eq(v, lfs), i8x16.eq(v, crs)))
-    // The block's outcome, kept apart until the block is settled.
-    let bIn = inRecord
-    let bCol = col
-    let bCr = cr
-    let bStart = recordStart
-    let bRows = 0
-    let bBlanks = 0
+  let inside: u64 = 0
+  let fieldStart: u64 = 1
+  while (i + 64 <= n) {
+    if (!readBlock(i, inside, fieldStart)) break
+    let ends = blockEnds
+    let left = blockDelimiters
     let from = 0
-    let settled = true
     for (;;) {
-      const to = ends == 0 ? 16 : ctz(ends)
+      const end = ends & (~ends + 1)
+      const to = ends == 0 ? 64 : <i32>ctz(ends)
       if (to > from) {
-        if (!bIn) {
-          if (byteAt(i + from) == comment) { settled = false; break }
-          bStart = base + <i64>(i + from)
-          bIn = true
-          bCol = 0
-          bCr = false
+        if (!inRecord) {
+          if (byteAt(i + from) == comment) return giveBack(i + from)
+          recordStart = base + <i64>(i + from)
+          inRecord = true
+          col = 0
+          cr = false
         }
-        bCol += popcnt(delims & ((<i32>(1 << to) - 1) & ~(<i32>(1 << from) - 1)))
-        if (bCol >= expectedFields) { settled = false; break }
+        const before = ends == 0 ? left : left & (end - 1)
+        col += <i32>popcnt(before)
+        left ^= before
+        if (col >= expectedFields) return giveBack(<i32>(recordStart - base))
       }
       if (ends == 0) break
       const c = byteAt(i + to)
-      if (!bIn) {
-        if (bCr && c == LF) bCr = false
-        else { bBlanks++; bCr = c == CR }
+      if (!inRecord) {
+        if (cr && c == LF) cr = false
+        else { blankLines++; cr = c == CR }
       } else {
-        if (bCol + 1 != expectedFields || base + <i64>(i + to) - bStart > <i64>maxRecordBytes) { settled = false; break }
-        bRows++
-        bIn = false
-        bCr = c == CR
+        if (col + 1 != expectedFields || base + <i64>(i + to) - recordStart > <i64>maxRecordBytes) return giveBack(<i32>(recordStart - base))
+        rows++
+        inRecord = false
+        cr = c == CR
       }
       from = to + 1
-      ends &= ends - 1
+      ends ^= end
     }
-    if (!settled) break
-    inRecord = bIn
-    col = bCol
-    cr = bCr
-    recordStart = bStart
-    rows += bRows
-    blankLines += bBlanks
-    lastDelimiter = bIn && (delims & 0x8000) != 0
-    i += 16
+    inside = blockInside
+    fieldStart = (blockDelimiters | blockEnds) >> 63
+    i += 64
   }
   blockAt = i
-  blockInRecord = inRecord
-  blockAfterDelimiter = lastDelimiter
+  blockState = !inRecord ? RECORD : inside != 0 ? QUOTED : fieldStart != 0 ? FIELD : UNQUOTED
   afterCr = cr
   return col
+}
+
+/** Gives the field loop the record (or comment line) that starts at `at`. */
+function giveBack (at: i32): i32 {
+  blockAt = at
+  blockState = RECORD
+  afterCr = false
+  return 0
 }
 
 /**
@@ -310,17 +372,17 @@ export function scan (added: i32): i32 {
   for (;;) {
     if (at == RECORD) {
       if (i >= n) break
-      if (i >= blocksFrom && i + 16 <= n) {
+      if (i >= blocksFrom && i + 64 <= n) {
         const from = i
         const counted = countBlocks(i, n, cr)
-        // A block given back at once (quoted fields, say) makes the next try wait longer: 16 bytes, then 32, ... 64 KiB.
+        // A block given back at once (a comment line, say) makes the next try wait longer: 16 bytes, then 32, ... 64 KiB.
         misses = blockAt == from ? min(misses + 1, 12) : 0
         blocksFrom = blockAt + (16 << misses)
         if (blockAt != from) {
           i = blockAt
           col = counted
           cr = afterCr
-          at = !blockInRecord ? RECORD : blockAfterDelimiter ? FIELD : UNQUOTED
+          at = blockState
           start = i
           continue
         }
