@@ -56,11 +56,23 @@ const GZIP = [0x1f, 0x8b]
 const UTF8_BOM = [0xef, 0xbb, 0xbf]
 const UTF16LE_BOM = [0xff, 0xfe]
 const UTF16BE_BOM = [0xfe, 0xff]
-const BINARY_SIGNATURES: Array<{ name: string, bytes: number[] }> = [
-  { name: 'PNG image', bytes: [0x89, 0x50, 0x4e, 0x47] },
-  { name: 'gzip archive', bytes: GZIP },
-  { name: 'zip archive (or .xlsx workbook)', bytes: [0x50, 0x4b, 0x03, 0x04] },
-  { name: 'PDF document', bytes: [0x25, 0x50, 0x44, 0x46, 0x2d] }
+const EXPORT_AS_CSV = 'Export it as CSV and upload that.'
+const USE_GZIP = 'Only gzip is decompressed: upload the CSV itself, or gzip it (.csv.gz).'
+/** Files uploaded by mistake, known by their first bytes (none a CSV's text starts with), and what to do instead. */
+const BINARY_SIGNATURES: Array<{ name: string, bytes: number[], action: string }> = [
+  { name: 'PNG image', bytes: [0x89, 0x50, 0x4e, 0x47], action: EXPORT_AS_CSV },
+  { name: 'JPEG image', bytes: [0xff, 0xd8, 0xff], action: EXPORT_AS_CSV },
+  { name: 'gzip archive', bytes: GZIP, action: EXPORT_AS_CSV },
+  { name: 'zip archive (or .xlsx workbook)', bytes: [0x50, 0x4b, 0x03, 0x04], action: EXPORT_AS_CSV },
+  { name: 'legacy Office document (.xls)', bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], action: EXPORT_AS_CSV },
+  { name: 'PDF document', bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], action: EXPORT_AS_CSV },
+  { name: 'SQLite database', bytes: [...Buffer.from('SQLite format 3'), 0], action: EXPORT_AS_CSV },
+  { name: 'Zstandard-compressed file', bytes: [0x28, 0xb5, 0x2f, 0xfd], action: USE_GZIP },
+  { name: 'xz-compressed file', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], action: USE_GZIP },
+  { name: '7-Zip archive', bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], action: USE_GZIP },
+  // "BZh", the block size (1-9), then the first block's magic or, when empty, the end of the stream's.
+  ...[...'123456789'].flatMap(size => [[0x31, 0x41, 0x59, 0x26, 0x53, 0x59], [0x17, 0x72, 0x45, 0x38, 0x50, 0x90]].map(magic =>
+    ({ name: 'bzip2-compressed file', bytes: [...Buffer.from(`BZh${size}`), ...magic], action: USE_GZIP })))
 ]
 
 /**
@@ -82,7 +94,7 @@ export async function openText (source: ByteSource, options: TextOptions): Promi
     }
     const binary = BINARY_SIGNATURES.find(s => startsWith(head, s.bytes))
     if (binary !== undefined) {
-      throw new ProcessingError(ErrorCode.binaryFile, `${what} is a ${binary.name}, not CSV text. Export it as CSV and upload that.`)
+      throw new ProcessingError(ErrorCode.binaryFile, `${what} is a ${binary.name}, not CSV text. ${binary.action}`)
     }
     const warnings: Issue[] = []
     const { encoding, decoder, text } = decodeHead(head, complete, options, warnings)

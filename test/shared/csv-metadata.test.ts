@@ -175,6 +175,7 @@ const failed: Array<[string, string | Buffer, string, number | undefined]> = [
   ['a ragged tab-separated file', 'a\tb\tc\n1\t2\t3\n4\t5\t6\n7\t8\n', 'missing-cell', 4],
   ['PNG bytes', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), 'binary-file', undefined],
   ['a gzipped PNG', gzipSync(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'binary-file', undefined],
+  ['a legacy Excel workbook (.xls)', Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0]), 'binary-file', undefined],
   ['a NUL byte', 'a,b\n1,\u00002\n', 'binary-file', undefined],
   ['UTF-16 without a BOM', Buffer.from('a,b\n1,2\n', 'utf16le'), 'binary-file', undefined],
   ['a NUL character in UTF-16', utf16le('a,b\n1,\u00002\n'), 'binary-file', undefined],
@@ -196,6 +197,19 @@ for (const [name, input, code, line] of failed) {
     }
   })
 }
+
+t.test('compressions other than gzip are named, with what to do', async t => {
+  // What bzip2, xz and zstd write for a,b\n1,2\n (made once with their command-line tools).
+  const compressed: Array<[string, string]> = [
+    ['bzip2', '425a6839314159265359bf87407f00000359000010000430003000200030c00869b28823278bb9229c28485fc3a03f80'],
+    ['xz', 'fd377a585a000004e6d6b4460200210116000000742fe5a3010007612c620a312c320a00be9cbd49b5122afe00012008bb19d9bb1fb6f37d010000000004595a'],
+    ['Zstandard', '28b52ffd0458410000612c620a312c320a35e7cace']
+  ]
+  for (const [name, hex] of compressed) {
+    await t.rejects(extractCsvMetadata(() => chunks(Buffer.from(hex, 'hex'))), { code: 'binary-file', message: new RegExp(`^The file is a ${name}-compressed file, not CSV text\\. Only gzip is decompressed`) }, name)
+  }
+  t.same((await extractCsvMetadata(() => chunks('BZh9,b\n1,2\n'))).column_names, ['BZh9', 'b'], 'a text that starts as bzip2 does is still text')
+})
 
 t.test('UTF-16 without a BOM is named in the message', async t => {
   await t.rejects(extractCsvMetadata(() => chunks(Buffer.from('a,b\n1,2\n', 'utf16le'))), { message: /UTF-16 without a byte order mark/ })
