@@ -6,9 +6,10 @@
 //   DuckDB and Frictionless read them, with the format `0123` reported), a number ([+-]digits[.digits][e[+-]digits],
 //   also `.5` and `5.`, that a double can hold: 1e309 is a string; in a file delimited by semicolons, a comma between
 //   digits is a decimal separator too, 1,5 with the format `1,5`, as Excel writes numbers where it uses semicolons),
-//   a date (YYYY-MM-DD, a real calendar day) or a datetime (a date, T or a space, HH:MM[:SS[.fraction]], then Z,
-//   ±HH:MM, ±HHMM, ±HH or nothing), else a string. Values are typed as written: " 12" (padded) is a string, and so
-//   are 12/05/2024, 1.234,5 and, where commas delimit or a tab or pipe does, 1,234 (ambiguous formats).
+//   a date (YYYY-MM-DD, or DD.MM.YYYY, a real calendar day) or a datetime (a date, T or a space, HH:MM[:SS[.fraction]],
+//   then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY, a space, HH:MM[:SS]), else a string. Values are typed as
+//   written: " 12" (padded) is a string, and so are 12/05/2024 (day or month first?), 1.234,5 and, where commas
+//   delimit or a tab or pipe does, 1,234 (ambiguous formats).
 // - the column's type is the narrowest every value fits: integer widens to number, date to datetime; values from
 //   two families (boolean, numeric, temporal), or any string, make it a string; no value at all leaves it empty.
 // - min/max: numbers as doubles; dates and datetimes as instants (a datetime without a zone is taken as UTC),
@@ -274,22 +275,20 @@ function widen (kinds: number): number {
 
 const SECONDS = ['', ':SS', ':SS.sss']
 const ZONES = ['', 'Z', '±HH:MM', '±HHMM', '±HH']
-/** Format labels by bit: 30 datetime shapes, then the date, integers, numbers and booleans. */
+/** Format labels by bit: 30 datetime shapes, then the date, integers, numbers, booleans and day-first dates. */
 const FORMATS: string[] = [
   ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
-  'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE'
+  'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE',
+  'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS'
 ]
-const FORMATS_OF: Record<ColumnType, [number, number]> = {
-  empty: [0, 0], string: [0, 0], boolean: [36, 39], integer: [31, 33], number: [31, 36], date: [30, 31], datetime: [0, 31]
+const bits = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k)
+/** The format bits each type reports, in the order it lists them: dates before datetime shapes, so a widened column reads YYYY-MM-DD first. */
+const FORMATS_OF: Record<ColumnType, number[]> = {
+  empty: [], string: [], boolean: bits(36, 39), integer: bits(31, 33), number: bits(31, 36), date: [30, 39], datetime: [30, 39, ...bits(0, 30), 40, 41]
 }
 
-function formatsOf (type: ColumnType, bits: bigint): string[] {
-  const [from, to] = FORMATS_OF[type]
-  const labels: string[] = []
-  // The date comes before datetime shapes, so a widened column reads YYYY-MM-DD first.
-  const order = type === 'datetime' ? [30, ...Array.from({ length: 30 }, (_, k) => k)] : Array.from({ length: to - from }, (_, k) => from + k)
-  for (const bit of order) if ((bits >> BigInt(bit)) & 1n) labels.push(FORMATS[bit]!)
-  return labels
+function formatsOf (type: ColumnType, seen: bigint): string[] {
+  return FORMATS_OF[type].filter(bit => ((seen >> BigInt(bit)) & 1n) === 1n).map(bit => FORMATS[bit]!)
 }
 
 function mean (c: ColumnState): number {

@@ -49,7 +49,7 @@ export const KIND_DATE: i32 = 8
 export const KIND_DATETIME: i32 = 16
 export const KIND_STRING: i32 = 32
 
-// Format bits: 0-29 datetime shapes (separator × seconds × zone), then the others.
+// Format bits: 0-29 datetime shapes (separator × seconds × zone), then the others (see FORMATS in ../csv-profile.ts).
 const F_DATE: i64 = 1 << 30
 const F_INTEGER: i64 = 1 << 31
 const F_LEADING_ZERO: i64 = 1 << 32
@@ -59,6 +59,9 @@ const F_DECIMAL_COMMA: i64 = 1 << 35
 const F_TRUE_LOWER: i64 = 1 << 36
 const F_TRUE_TITLE: i64 = 1 << 37
 const F_TRUE_UPPER: i64 = 1 << 38
+const F_DOTTED_DATE: i64 = 1 << 39
+const F_DOTTED_MINUTES: i64 = 1 << 40
+const F_DOTTED_SECONDS: i64 = 1 << 41
 
 /** The zone of a value without one. */
 export const NAIVE: i32 = 100000
@@ -420,6 +423,7 @@ function classify (s: usize, p: usize, n: i32): i32 {
   const c0 = byteAt(p, 0)
   if (digit(c0) || c0 == 0x2d || c0 == 0x2b || c0 == 0x2e) {
     if (n >= 10 && byteAt(p, 4) == 0x2d && digit(c0)) return dateTime(s, p, n)
+    if (n >= 10 && byteAt(p, 2) == 0x2e && byteAt(p, 5) == 0x2e) return dottedDateTime(s, p, n)
     return number(s, p, n)
   }
   if (n == 4 || n == 5) return boolean(s, p, n)
@@ -610,6 +614,43 @@ const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
   return <i64>(era * 146097 + doe - 719468)
 }
 
+@inline function daysInMonth (year: i32, month: i32): i32 {
+  const leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+  return month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31
+}
+
+/**
+ * DD.MM.YYYY, or that with a space and HH:MM[:SS] (no zone): the day-first dates German, Austrian, Swiss, Nordic,
+ * Polish, Czech or Russian exports write, where dots always put the day first (unlike slashes, which may not).
+ */
+function dottedDateTime (s: usize, p: usize, n: i32): i32 {
+  const day = twoDigits(p, 0)
+  const month = twoDigits(p, 3)
+  const century = twoDigits(p, 6)
+  const years = twoDigits(p, 8)
+  if (day < 1 || month < 1 || month > 12 || century < 0 || years < 0) return KIND_STRING
+  const year = century * 100 + years
+  if (day > daysInMonth(year, month)) return KIND_STRING
+  let micros = days(year, month, day) * 86400000000
+  let format = F_DOTTED_DATE
+  if (n > 10) {
+    const hour = twoDigits(p, 11)
+    const minute = twoDigits(p, 14)
+    if ((n != 16 && n != 19) || byteAt(p, 10) != 0x20 || byteAt(p, 13) != 0x3a || hour < 0 || hour > 23 || minute < 0 || minute > 59) return KIND_STRING
+    micros += <i64>(hour * 60 + minute) * 60000000
+    format = F_DOTTED_MINUTES
+    if (n == 19) {
+      const second = twoDigits(p, 17)
+      if (byteAt(p, 16) != 0x3a || second < 0 || second > 59) return KIND_STRING
+      micros += <i64>second * 1000000
+      format = F_DOTTED_SECONDS
+    }
+  }
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
+  updateInstant(s, micros, NAIVE)
+  return n == 10 ? KIND_DATE : KIND_DATETIME
+}
+
 /** YYYY-MM-DD, or that with T or a space and HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM|±HH]. */
 function dateTime (s: usize, p: usize, n: i32): i32 {
   // The buffers are padded: 16 bytes may be read from any value.
@@ -625,8 +666,7 @@ function dateTime (s: usize, p: usize, n: i32): i32 {
     const year = digitPair(x, 0) * 100 + digitPair(x, 16)
     const month = digitPair(x, 40)
     if (month < 1 || month > 12) return KIND_STRING
-    const leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-    monthDays = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31
+    monthDays = daysInMonth(year, month)
     monthStart = <i32>days(year, month, 1)
     store<u64>(s + O_MONTH_KEY, head)
     store<i32>(s + O_MONTH_START, monthStart)

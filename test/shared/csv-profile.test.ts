@@ -29,13 +29,16 @@ t.test('the seed sample: the seed\'s fields as before, and a profile of its five
 })
 
 t.test('decimal commas are numbers where semicolons delimit, as a German Excel writes them, and strings elsewhere', async t => {
-  // Excel's "CSV" on a German Windows: a sep= line, Windows-1252 (ß, ä), and amounts with decimal commas.
-  const excel = Buffer.from('sep=;\r\nKunde;Straße;Betrag;Menge\r\nMüller;Hauptstr. 1;1234,50;3\r\nSchäfer;Ring 7;-0,75;1,5\r\n', 'latin1')
+  // Excel's "CSV" on a German Windows: a sep= line, Windows-1252 (ß, ä), amounts with decimal commas, day-first dates.
+  const excel = Buffer.from('sep=;\r\nKunde;Straße;Betrag;Menge;Datum;Geändert\r\n' +
+    'Müller;Hauptstr. 1;1234,50;3;31.01.2026;31.01.2026 17:05\r\nSchäfer;Ring 7;-0,75;1,5;01.02.2026;01.02.2026 08:00:30\r\n', 'latin1')
   for (const read of [extractCsvMetadata, parseFully]) {
     const found = await read(() => [excel])
-    t.match(found, { encoding: 'windows-1252', dialect: { delimiter: ';' }, column_names: ['Kunde', 'Straße', 'Betrag', 'Menge'] })
+    t.match(found, { encoding: 'windows-1252', dialect: { delimiter: ';' }, column_names: ['Kunde', 'Straße', 'Betrag', 'Menge', 'Datum', 'Geändert'] })
     t.same(found.profile.columns.map(c => [c.type, c.formats, c.min, c.max]), [
-      ['string', [], null, null], ['string', [], null, null], ['number', ['1,5'], -0.75, 1234.5], ['number', ['123', '1,5'], 1.5, 3]
+      ['string', [], null, null], ['string', [], null, null], ['number', ['1,5'], -0.75, 1234.5], ['number', ['123', '1,5'], 1.5, 3],
+      ['date', ['DD.MM.YYYY'], '2026-01-31', '2026-02-01'],
+      ['datetime', ['DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS'], '2026-01-31T17:05:00', '2026-02-01T08:00:30']
     ], read.name)
   }
   const comma = await column(['1234,50', '-0,75'])
@@ -51,6 +54,8 @@ const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
   ['a number too large for a double is a string', ['1e308', '1e309'], { type: 'string' }],
   ['two huge numbers still have a mean', ['1e308', '1.5e308'], { type: 'number', mean: 1.25e308 }],
   ['an impossible date makes a string', ['2024-02-29', '2024-02-30'], { type: 'string' }],
+  ['day-first dates with dots and ISO dates are one date column', ['29.02.2024', '2024-03-01', '31.12.1999'], { type: 'date', formats: ['YYYY-MM-DD', 'DD.MM.YYYY'], min: '1999-12-31', max: '2024-03-01' }],
+  ['with slashes the day may be first or second, so they are strings', ['01/02/2026', '12/31/2026'], { type: 'string' }],
   ['dates widen to datetimes; zones are kept', ['2024-01-01', '2024-01-01T10:00:00+02:00', '2024-01-01 09:00Z'],
     { type: 'datetime', formats: ['YYYY-MM-DD', 'YYYY-MM-DDTHH:MM:SS±HH:MM', 'YYYY-MM-DD HH:MMZ'], min: '2024-01-01T00:00:00', max: '2024-01-01T09:00:00Z' }],
   ['fractions to the microsecond', ['2024-01-01T00:00:00.1234567', '2024-01-01T00:00:00.5'], { type: 'datetime', min: '2024-01-01T00:00:00.123456', max: '2024-01-01T00:00:00.5' }],
