@@ -6,10 +6,12 @@
 //   DuckDB and Frictionless read them, with the format `0123` reported), a number ([+-]digits[.digits][e[+-]digits],
 //   also `.5` and `5.`, that a double can hold: 1e309 is a string; in a file delimited by semicolons, a comma between
 //   digits is a decimal separator too, 1,5 with the format `1,5`, as Excel writes numbers where it uses semicolons),
-//   a date (YYYY-MM-DD, or DD.MM.YYYY, a real calendar day) or a datetime (a date, T or a space, HH:MM[:SS[.fraction]],
-//   then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY, a space, HH:MM[:SS]), else a string. Values are typed as
-//   written: " 12" (padded) is a string, and so are 12/05/2024 (day or month first?), 1.234,5 and, where commas
-//   delimit or a tab or pipe does, 1,234 (ambiguous formats).
+//   a date (YYYY-MM-DD, DD.MM.YYYY, or D/D/YYYY: a real calendar day) or a datetime (a date, T or a space,
+//   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY, a space, HH:MM[:SS]; or D/D/YYYY,
+//   a space, H:MM[:SS]), else a string. With slashes the column decides whether the month or the day comes first:
+//   the reading every such value fits, month first when both do; a value no reading that is left fits makes a
+//   string. Values are typed as written: " 12" (padded) is a string, and so are 1.234,5 and, where commas delimit or
+//   a tab or pipe does, 1,234 (ambiguous formats).
 // - the column's type is the narrowest every value fits: integer widens to number, date to datetime; values from
 //   two families (boolean, numeric, temporal), or any string, make it a string; no value at all leaves it empty.
 // - min/max: numbers as doubles; dates and datetimes as instants (a datetime without a zone is taken as UTC),
@@ -24,7 +26,10 @@ export const SAMPLES = 5
 export const SAMPLE_CHARACTERS = 80
 
 const Kind = { boolean: 1, integer: 2, number: 4, date: 8, datetime: 16, string: 32 } as const
+const Slash = { monthFirst: 1, dayFirst: 2 } as const
 const NAIVE = 100000
+const I64_MAX = 2n ** 63n - 1n
+const I64_MIN = -(2n ** 63n)
 
 /** What the profiler knows of one column: enough to report it, or to merge it with the same column's next bytes. */
 export interface ColumnState {
@@ -44,6 +49,13 @@ export interface ColumnState {
   dateMax: bigint
   dateMinZone: number
   dateMaxZone: number
+  /**
+   * Which readings fit every date written with slashes so far (Slash bits: 3 before there is one), and the range of
+   * instants [min, max] each reading gives them.
+   */
+  slash: number
+  monthFirst: [bigint, bigint]
+  dayFirst: [bigint, bigint]
   /** Code points; lengthMin is 2^31 - 1 and lengthMax -1 while there is no value. */
   lengthMin: number
   lengthMax: number
@@ -97,6 +109,9 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
       lengthMax: i32(104),
       dateMinZone: i32(108),
       dateMaxZone: i32(112),
+      slash: i32(152),
+      monthFirst: [i64(160), i64(168)],
+      dayFirst: [i64(176), i64(184)],
       hashes,
       sketch: sketchAt === 0 ? undefined : new Uint8Array(wasm.memory.buffer.slice(sketchAt, sketchAt + (1 << wasm.sketchBits()))),
       samples: samples[c] ?? []
@@ -164,11 +179,13 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
   const columns = a.columns.map((x, i) => {
     const y = b.columns[i]
     if (y === undefined) return x
+    // Dates with slashes that no one reading fits in both make a string, as one profiler reading both would.
+    const slash = x.slash & y.slash
     const merged: ColumnState = {
       values: x.values + y.values,
       empty: x.empty + y.empty,
       nulls: x.nulls + y.nulls,
-      kinds: widen(x.kinds | y.kinds),
+      kinds: widen(x.kinds | y.kinds | (slash === 0 ? Kind.string : 0)),
       formats: x.formats | y.formats,
       numMin: y.numMin < x.numMin ? y.numMin : x.numMin,
       numMax: y.numMax > x.numMax ? y.numMax : x.numMax,
@@ -177,6 +194,9 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
       dateMinZone: y.dateMin < x.dateMin ? y.dateMinZone : x.dateMinZone,
       dateMax: y.dateMax > x.dateMax ? y.dateMax : x.dateMax,
       dateMaxZone: y.dateMax > x.dateMax ? y.dateMaxZone : x.dateMaxZone,
+      slash,
+      monthFirst: mergeRanges(x.monthFirst, y.monthFirst),
+      dayFirst: mergeRanges(x.dayFirst, y.dayFirst),
       lengthMin: Math.min(x.lengthMin, y.lengthMin),
       lengthMax: Math.max(x.lengthMax, y.lengthMax),
       hashes: undefined,
@@ -197,6 +217,10 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
     return merged
   })
   return { ...a, columns }
+}
+
+function mergeRanges ([xMin, xMax]: [bigint, bigint], [yMin, yMax]: [bigint, bigint]): [bigint, bigint] {
+  return [yMin < xMin ? yMin : xMin, yMax > xMax ? yMax : xMax]
 }
 
 /**
@@ -239,15 +263,18 @@ function columnProfile (name: string, c: ColumnState, sketchBits: number): Colum
   const type = typeOf(c.kinds)
   const numeric = type === 'integer' || type === 'number'
   const temporal = type === 'date' || type === 'datetime'
+  // Dates with slashes read month first where every one fits that (as DuckDB's sniffer prefers), else day first.
+  const monthFirst = (c.slash & Slash.monthFirst) !== 0
+  const [slashMin, slashMax] = monthFirst ? c.monthFirst : c.dayFirst
   return {
     name,
     type,
-    formats: formatsOf(type, c.formats),
+    formats: formatsOf(type, c.formats, monthFirst),
     values: c.values,
     empty: c.empty,
     nulls: c.nulls,
-    min: numeric ? c.numMin : temporal ? isoInstant(c.dateMin, c.dateMinZone, type) : null,
-    max: numeric ? c.numMax : temporal ? isoInstant(c.dateMax, c.dateMaxZone, type) : null,
+    min: numeric ? c.numMin : temporal ? (slashMin < c.dateMin ? isoInstant(slashMin, NAIVE, type) : isoInstant(c.dateMin, c.dateMinZone, type)) : null,
+    max: numeric ? c.numMax : temporal ? (slashMax > c.dateMax ? isoInstant(slashMax, NAIVE, type) : isoInstant(c.dateMax, c.dateMaxZone, type)) : null,
     mean: numeric ? mean(c) : null,
     min_length: c.values > 0 ? c.lengthMin : null,
     max_length: c.values > 0 ? c.lengthMax : null,
@@ -275,20 +302,24 @@ function widen (kinds: number): number {
 
 const SECONDS = ['', ':SS', ':SS.sss']
 const ZONES = ['', 'Z', '±HH:MM', '±HHMM', '±HH']
-/** Format labels by bit: 30 datetime shapes, then the date, integers, numbers, booleans and day-first dates. */
+/**
+ * Format labels by bit: 30 datetime shapes, then the date, integers, numbers, booleans, dates with dots and dates
+ * with slashes (month first; day first where the column reads them so).
+ */
 const FORMATS: string[] = [
   ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
   'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE',
-  'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS'
+  'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS', 'MM/DD/YYYY', 'MM/DD/YYYY HH:MM', 'MM/DD/YYYY HH:MM:SS'
 ]
 const bits = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k)
 /** The format bits each type reports, in the order it lists them: dates before datetime shapes, so a widened column reads YYYY-MM-DD first. */
 const FORMATS_OF: Record<ColumnType, number[]> = {
-  empty: [], string: [], boolean: bits(36, 39), integer: bits(31, 33), number: bits(31, 36), date: [30, 39], datetime: [30, 39, ...bits(0, 30), 40, 41]
+  empty: [], string: [], boolean: bits(36, 39), integer: bits(31, 33), number: bits(31, 36), date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44]
 }
 
-function formatsOf (type: ColumnType, seen: bigint): string[] {
-  return FORMATS_OF[type].filter(bit => ((seen >> BigInt(bit)) & 1n) === 1n).map(bit => FORMATS[bit]!)
+function formatsOf (type: ColumnType, seen: bigint, monthFirst: boolean): string[] {
+  const labels = FORMATS_OF[type].filter(bit => ((seen >> BigInt(bit)) & 1n) === 1n).map(bit => FORMATS[bit]!)
+  return monthFirst ? labels : labels.map(label => label.replace('MM/DD', 'DD/MM'))
 }
 
 function mean (c: ColumnState): number {
@@ -378,6 +409,9 @@ function emptyColumn (): ColumnState {
     dateMax: 0n,
     dateMinZone: NAIVE,
     dateMaxZone: NAIVE,
+    slash: Slash.monthFirst | Slash.dayFirst,
+    monthFirst: [I64_MAX, I64_MIN],
+    dayFirst: [I64_MAX, I64_MIN],
     lengthMin: 2 ** 31 - 1,
     lengthMax: -1,
     hashes: new BigUint64Array(0),

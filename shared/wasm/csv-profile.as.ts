@@ -62,13 +62,16 @@ const F_TRUE_UPPER: i64 = 1 << 38
 const F_DOTTED_DATE: i64 = 1 << 39
 const F_DOTTED_MINUTES: i64 = 1 << 40
 const F_DOTTED_SECONDS: i64 = 1 << 41
+const F_SLASH_DATE: i64 = 1 << 42
+const F_SLASH_MINUTES: i64 = 1 << 43
+const F_SLASH_SECONDS: i64 = 1 << 44
 
 /** The zone of a value without one. */
 export const NAIVE: i32 = 100000
 
 // ---- per-column records
 
-const STRIDE: i32 = 160
+const STRIDE: i32 = 192
 const O_VALUES = 0
 const O_EMPTY = 8
 const O_NULLS = 16
@@ -95,6 +98,14 @@ const O_SAMPLES = 132
 const O_MONTH_KEY = 136
 const O_MONTH_START = 144
 const O_MONTH_DAYS = 148
+/** Which readings fit every date with slashes so far (SLASH_MONTH_FIRST, SLASH_DAY_FIRST), and each reading's range. */
+const O_SLASH = 152
+const O_MONTH_FIRST_MIN = 160
+const O_MONTH_FIRST_MAX = 168
+const O_DAY_FIRST_MIN = 176
+const O_DAY_FIRST_MAX = 184
+const SLASH_MONTH_FIRST: i32 = 1
+const SLASH_DAY_FIRST: i32 = 2
 
 /**
  * Bytes the exact sets and the sketches of all columns may take together. Kept small enough for the caches: every
@@ -159,6 +170,11 @@ function growColumns (col: i32): void {
     store<i64>(s + O_DATE_MAX, i64.MIN_VALUE)
     store<i32>(s + O_LEN_MIN, i32.MAX_VALUE)
     store<i32>(s + O_LEN_MAX, -1)
+    store<i32>(s + O_SLASH, SLASH_MONTH_FIRST | SLASH_DAY_FIRST)
+    store<i64>(s + O_MONTH_FIRST_MIN, i64.MAX_VALUE)
+    store<i64>(s + O_MONTH_FIRST_MAX, i64.MIN_VALUE)
+    store<i64>(s + O_DAY_FIRST_MIN, i64.MAX_VALUE)
+    store<i64>(s + O_DAY_FIRST_MAX, i64.MIN_VALUE)
   }
   columns = next
   columnCapacity = capacity
@@ -424,6 +440,7 @@ function classify (s: usize, p: usize, n: i32): i32 {
   if (digit(c0) || c0 == 0x2d || c0 == 0x2b || c0 == 0x2e) {
     if (n >= 10 && byteAt(p, 4) == 0x2d && digit(c0)) return dateTime(s, p, n)
     if (n >= 10 && byteAt(p, 2) == 0x2e && byteAt(p, 5) == 0x2e) return dottedDateTime(s, p, n)
+    if (n >= 8 && (byteAt(p, 1) == 0x2f || byteAt(p, 2) == 0x2f)) return slashDateTime(s, p, n)
     return number(s, p, n)
   }
   if (n == 4 || n == 5) return boolean(s, p, n)
@@ -649,6 +666,70 @@ function dottedDateTime (s: usize, p: usize, n: i32): i32 {
   store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
   updateInstant(s, micros, NAIVE)
   return n == 10 ? KIND_DATE : KIND_DATETIME
+}
+
+/** One or two digits at `i`: their value times 4 plus how many there are, or -1. */
+@inline function oneOrTwoDigits (p: usize, n: i32, i: i32): i32 {
+  if (i >= n || !digit(byteAt(p, i))) return -1
+  const first = byteAt(p, i) - 0x30
+  if (i + 1 < n && digit(byteAt(p, i + 1))) return ((first * 10 + byteAt(p, i + 1) - 0x30) << 2) | 2
+  return (first << 2) | 1
+}
+
+@inline function widenRange (at: usize, key: i64): void {
+  if (key < load<i64>(at)) store<i64>(at, key)
+  if (key > load<i64>(at, 8)) store<i64>(at, key, 8)
+}
+
+/**
+ * D/D/YYYY (one or two digits each), or that with a space and H:MM[:SS] (no zone): US exports put the month first
+ * (1/31/2026), British, French, Spanish or Indian ones the day (31/01/2026), and one value seldom says which. The
+ * column does: each value keeps the readings it fits (a real calendar day each way) and widens each one's range;
+ * a value no reading the column still has fits makes it a string. csv-profile.ts reports the reading left at the
+ * end (month first when both are, as DuckDB's sniffer prefers).
+ */
+function slashDateTime (s: usize, p: usize, n: i32): i32 {
+  const x = oneOrTwoDigits(p, n, 0)
+  let i = x & 3
+  if (byteAt(p, i) != 0x2f) return KIND_STRING
+  const y = oneOrTwoDigits(p, n, i + 1)
+  if (y < 0) return KIND_STRING
+  i += 1 + (y & 3)
+  const century = twoDigits(p, i + 1)
+  const years = twoDigits(p, i + 3)
+  if (i + 5 > n || byteAt(p, i) != 0x2f || century < 0 || years < 0) return KIND_STRING
+  i += 5
+  const year = century * 100 + years
+  const first = x >> 2
+  const second = y >> 2
+  let fits = load<i32>(s + O_SLASH)
+  if (first < 1 || first > 12 || second < 1 || second > daysInMonth(year, first)) fits &= ~SLASH_MONTH_FIRST
+  if (second < 1 || second > 12 || first < 1 || first > daysInMonth(year, second)) fits &= ~SLASH_DAY_FIRST
+  let time: i64 = 0
+  let format = F_SLASH_DATE
+  if (i < n) {
+    const h = oneOrTwoDigits(p, n, i + 1)
+    if (byteAt(p, i) != 0x20 || h < 0) return KIND_STRING
+    i += 1 + (h & 3)
+    const hour = h >> 2
+    const minute = twoDigits(p, i + 1)
+    if (i + 3 > n || byteAt(p, i) != 0x3a || hour > 23 || minute < 0 || minute > 59) return KIND_STRING
+    i += 3
+    time = <i64>(hour * 60 + minute) * 60000000
+    format = F_SLASH_MINUTES
+    if (i < n) {
+      const second = twoDigits(p, i + 1)
+      if (i + 3 != n || byteAt(p, i) != 0x3a || second < 0 || second > 59) return KIND_STRING
+      time += <i64>second * 1000000
+      format = F_SLASH_SECONDS
+    }
+  }
+  if (fits == 0) return KIND_STRING
+  store<i32>(s + O_SLASH, fits)
+  if ((fits & SLASH_MONTH_FIRST) != 0) widenRange(s + O_MONTH_FIRST_MIN, days(year, first, second) * 86400000000 + time)
+  if ((fits & SLASH_DAY_FIRST) != 0) widenRange(s + O_DAY_FIRST_MIN, days(year, second, first) * 86400000000 + time)
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
+  return format == F_SLASH_DATE ? KIND_DATE : KIND_DATETIME
 }
 
 /** YYYY-MM-DD, or that with T or a space and HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM|±HH]. */

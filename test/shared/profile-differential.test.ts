@@ -32,10 +32,13 @@ const COMMA_NUMBER = /^[+-]?\d+,\d+([eE][+-]?\d+)?$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 /** Day first, with dots: DD.MM.YYYY, or that with a space and HH:MM[:SS]. */
 const DOTTED = /^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$/
+/** Month or day first, with slashes: D/D/YYYY, or that with a space and H:MM[:SS]. */
+const SLASHED = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/
 
 type Kind = 'boolean' | 'integer' | 'number' | 'date' | 'datetime' | 'string'
-interface Typed { kind: Kind, format?: string, number?: number, instant?: bigint, iso?: string }
+/** `slash`: a date with slashes, whose reading the column decides: its two first numbers, year and time of day (µs). */
+interface Typed { kind: Kind, format?: string, number?: number, instant?: bigint, iso?: string, slash?: [number, number, number, number] }
 
 function dayOf (y: number, m: number, d: number): number | undefined {
   const date = new Date(0)
@@ -65,6 +68,14 @@ function typeValue (v: string, decimalComma: boolean): Typed {
     const instant = BigInt(day) * 86_400_000_000n + BigInt(((Number(h ?? 0) * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6)
     if (h === undefined) return { kind: 'date', format: 'DD.MM.YYYY', instant, iso: `${y}-${mo}-${d}` }
     return { kind: 'datetime', format: s === undefined ? 'DD.MM.YYYY HH:MM' : 'DD.MM.YYYY HH:MM:SS', instant, iso: `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}` }
+  }
+  const slashed = SLASHED.exec(v)
+  if (slashed !== null) {
+    const [, a, b, y, h, mi, s] = slashed
+    if (Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return { kind: 'string' }
+    const time = ((Number(h ?? 0) * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6
+    const format = h === undefined ? 'MM/DD/YYYY' : s === undefined ? 'MM/DD/YYYY HH:MM' : 'MM/DD/YYYY HH:MM:SS'
+    return { kind: h === undefined ? 'date' : 'datetime', format, slash: [Number(a), Number(b), Number(y), time] }
   }
   const dt = DATETIME.exec(v)
   if (dt === null) return { kind: 'string' }
@@ -105,9 +116,27 @@ function exactMean (numbers: number[]): number {
   return negative ? -value : value
 }
 
+/** Dates with slashes as their column reads them: month first if every one is a real day so, else day first, else as strings. */
+function readSlashes (typed: Typed[]): Typed[] {
+  const instant = ({ slash }: Typed, monthFirst: boolean) => {
+    const [a, b, y, time] = slash!
+    const day = monthFirst ? dayOf(y, a, b) : dayOf(y, b, a)
+    return day === undefined ? undefined : BigInt(day) * 86_400_000_000n + BigInt(time)
+  }
+  const slashed = typed.filter(x => x.slash !== undefined)
+  const monthFirst = slashed.every(x => instant(x, true) !== undefined)
+  if (!monthFirst && !slashed.every(x => instant(x, false) !== undefined)) return typed.map(x => x.slash === undefined ? x : { kind: 'string' })
+  return typed.map(x => {
+    if (x.slash === undefined) return x
+    const at = instant(x, monthFirst)!
+    const [date, time] = new Date(Number(at / 1000n)).toISOString().slice(0, 19).split('T')
+    return { ...x, instant: at, iso: x.kind === 'date' ? date : `${date}T${time}`, format: monthFirst ? x.format : x.format!.replace('MM/DD', 'DD/MM') }
+  })
+}
+
 function referenceColumn (name: string, values: string[], decimalComma: boolean): ColumnProfile {
   const kept = values.filter(v => v !== '' && !(NULL_TOKENS as readonly string[]).includes(v))
-  const typed = kept.map(v => typeValue(v, decimalComma))
+  const typed = readSlashes(kept.map(v => typeValue(v, decimalComma)))
   const kinds = new Set(typed.map(x => x.kind))
   const families = new Set([...kinds].map(k => k === 'integer' || k === 'number' ? 'numeric' : k === 'date' || k === 'datetime' ? 'temporal' : k))
   const type = kinds.size === 0
@@ -210,13 +239,16 @@ const POOLS = {
   date: ['2024-02-29', '2023-02-29', '2024-02-30', '1999-12-31', '2000-01-01', '0999-05-05', '2024-13-01', '2024-04-31',
     '2024-00-10', '2024-01-00', '2100-02-29', '2000-02-29', '2023-02-28', '2024-04-30', '2024-1a-01', '2024-01-0', '2024/01/01',
     // Day first, with dots (German, Nordic, Russian, ... exports).
-    '01.02.2026', '29.02.2024', '29.02.2023', '31.04.2024', '31.12.1999', '00.01.2024', '01.13.2024', '1.2.2024', '01.02.26', '01.02.2026.', '01-02-2026'],
+    '01.02.2026', '29.02.2024', '29.02.2023', '31.04.2024', '31.12.1999', '00.01.2024', '01.13.2024', '1.2.2024', '01.02.26', '01.02.2026.', '01-02-2026',
+    // With slashes: month first (US), day first (UK, France, India), either, neither.
+    '1/5/2026', '12/31/2026', '31/12/2026', '2/29/2024', '29/02/2024', '2/29/2023', '13/13/2026', '0/5/2026', '05/06/2026', '1/5/26', '123/5/2026', '1/5/2026/'],
   datetime: ['2024-01-01T10:00', '2024-01-01 10:00:00', '2024-01-01T23:59:59.123456789Z', '2024-06-01T08:00:00+02:00', '2024-06-01T08:00:00-0530',
     '2024-06-01T08:00+05', '2024-01-01T24:00', '2024-06-01T06:00:00Z', '2024-06-01T08:00:00.5+00:00', '2024-01-01T10:00:60',
     '2024-02-29 23:59', '2024-02-29T00:00:00', '2023-02-29T12:00:00Z', '2024-01-01t10:00', '2024-01-01T1:00', '2024-01-01T10:0a', '2024-01-01T10-00',
     '01.02.2026 14:30', '29.02.2024 23:59:59', '01.02.2026 00:00', '01.02.2026 24:00', '01.02.2026 14:60', '01.02.2026 14:30:60', '01.02.2026T14:30',
-    '01.02.2026 14:30:05.5', '01.02.2026 14:30Z', '01.02.2026  14:30', '01.02.2026 1:30'],
-  string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,234', '12/05/2024', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
+    '01.02.2026 14:30:05.5', '01.02.2026 14:30Z', '01.02.2026  14:30', '01.02.2026 1:30',
+    '1/5/2026 9:05', '12/31/2026 23:59:59', '31/12/2026 00:00', '1/5/2026 24:00', '1/5/2026 9:5', '1/5/2026 09:05:60', '1/5/2026T09:05', '1/5/2026 9:05 PM'],
+  string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,234', '12/05/24', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
     '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78', '5,', ',5', '1,2,3', '1.234,5', '1,5.5'],
   missing: [...NULL_TOKENS, '', '']
 } as const
