@@ -7,8 +7,8 @@
 //   also `.5` and `5.`, that a double can hold: 1e309 is a string; in a file delimited by semicolons, a comma between
 //   digits is a decimal separator too, 1,5 with the format `1,5`, as Excel writes numbers where it uses semicolons),
 //   a date (YYYY-MM-DD, DD.MM.YYYY, or D/D/YYYY: a real calendar day) or a datetime (a date, T or a space,
-//   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY, a space, HH:MM[:SS]; or D/D/YYYY,
-//   a space, H:MM[:SS]), else a string. With slashes the column decides whether the month or the day comes first:
+//   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY or D/D/YYYY, a space,
+//   H:MM[:SS]), else a string. With slashes the column decides whether the month or the day comes first:
 //   the reading every such value fits, month first when both do; a value no reading that is left fits makes a
 //   string. Values are typed as written: " 12" (padded) is a string, and so are 1.234,5 and, where commas delimit or
 //   a tab or pipe does, 1,234 (ambiguous formats).

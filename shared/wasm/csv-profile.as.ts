@@ -636,8 +636,40 @@ const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
   return month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11) ? 30 : 31
 }
 
+/** One or two digits at `i`: their value times 4 plus how many there are, or -1. */
+@inline function oneOrTwoDigits (p: usize, n: i32, i: i32): i32 {
+  if (i >= n || !digit(byteAt(p, i))) return -1
+  const first = byteAt(p, i) - 0x30
+  if (i + 1 < n && digit(byteAt(p, i + 1))) return ((first * 10 + byteAt(p, i + 1) - 0x30) << 2) | 2
+  return (first << 2) | 1
+}
+
+/** The time of day in microseconds of a space and H:MM[:SS] (one or two digits for the hour) from `i` to `n`, or -1. */
+function clockTime (p: usize, n: i32, i: i32): i64 {
+  const h = oneOrTwoDigits(p, n, i + 1)
+  if (byteAt(p, i) != 0x20 || h < 0) return -1
+  i += 1 + (h & 3)
+  const hour = h >> 2
+  const minute = twoDigits(p, i + 1)
+  if (i + 3 > n || byteAt(p, i) != 0x3a || hour > 23 || minute < 0 || minute > 59) return -1
+  const micros = <i64>(hour * 60 + minute) * 60000000
+  i += 3
+  if (i == n) return micros
+  const second = twoDigits(p, i + 1)
+  if (i + 3 != n || byteAt(p, i) != 0x3a || second < 0 || second > 59) return -1
+  return micros + <i64>second * 1000000
+}
+
 /**
- * DD.MM.YYYY, or that with a space and HH:MM[:SS] (no zone): the day-first dates German, Austrian, Swiss, Nordic,
+ * The format of a value of `n` bytes that is a date of `dateBytes`, maybe followed by a clockTime: with seconds, a
+ * colon stands 6 bytes from the end, where without them a digit or the space does.
+ */
+@inline function clockFormat (p: usize, n: i32, dateBytes: i32, date: i64, minutes: i64, seconds: i64): i64 {
+  return n == dateBytes ? date : byteAt(p, n - 6) == 0x3a ? seconds : minutes
+}
+
+/**
+ * DD.MM.YYYY, or that with a space and H:MM[:SS] (no zone): the day-first dates German, Austrian, Swiss, Nordic,
  * Polish, Czech or Russian exports write, where dots always put the day first (unlike slashes, which may not).
  */
 function dottedDateTime (s: usize, p: usize, n: i32): i32 {
@@ -648,32 +680,11 @@ function dottedDateTime (s: usize, p: usize, n: i32): i32 {
   if (day < 1 || month < 1 || month > 12 || century < 0 || years < 0) return KIND_STRING
   const year = century * 100 + years
   if (day > daysInMonth(year, month)) return KIND_STRING
-  let micros = days(year, month, day) * 86400000000
-  let format = F_DOTTED_DATE
-  if (n > 10) {
-    const hour = twoDigits(p, 11)
-    const minute = twoDigits(p, 14)
-    if ((n != 16 && n != 19) || byteAt(p, 10) != 0x20 || byteAt(p, 13) != 0x3a || hour < 0 || hour > 23 || minute < 0 || minute > 59) return KIND_STRING
-    micros += <i64>(hour * 60 + minute) * 60000000
-    format = F_DOTTED_MINUTES
-    if (n == 19) {
-      const second = twoDigits(p, 17)
-      if (byteAt(p, 16) != 0x3a || second < 0 || second > 59) return KIND_STRING
-      micros += <i64>second * 1000000
-      format = F_DOTTED_SECONDS
-    }
-  }
-  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
-  updateInstant(s, micros, NAIVE)
+  const time = n == 10 ? 0 : clockTime(p, n, 10)
+  if (time < 0) return KIND_STRING
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | clockFormat(p, n, 10, F_DOTTED_DATE, F_DOTTED_MINUTES, F_DOTTED_SECONDS))
+  updateInstant(s, days(year, month, day) * 86400000000 + time, NAIVE)
   return n == 10 ? KIND_DATE : KIND_DATETIME
-}
-
-/** One or two digits at `i`: their value times 4 plus how many there are, or -1. */
-@inline function oneOrTwoDigits (p: usize, n: i32, i: i32): i32 {
-  if (i >= n || !digit(byteAt(p, i))) return -1
-  const first = byteAt(p, i) - 0x30
-  if (i + 1 < n && digit(byteAt(p, i + 1))) return ((first * 10 + byteAt(p, i + 1) - 0x30) << 2) | 2
-  return (first << 2) | 1
 }
 
 @inline function widenRange (at: usize, key: i64): void {
@@ -705,31 +716,13 @@ function slashDateTime (s: usize, p: usize, n: i32): i32 {
   let fits = load<i32>(s + O_SLASH)
   if (first < 1 || first > 12 || second < 1 || second > daysInMonth(year, first)) fits &= ~SLASH_MONTH_FIRST
   if (second < 1 || second > 12 || first < 1 || first > daysInMonth(year, second)) fits &= ~SLASH_DAY_FIRST
-  let time: i64 = 0
-  let format = F_SLASH_DATE
-  if (i < n) {
-    const h = oneOrTwoDigits(p, n, i + 1)
-    if (byteAt(p, i) != 0x20 || h < 0) return KIND_STRING
-    i += 1 + (h & 3)
-    const hour = h >> 2
-    const minute = twoDigits(p, i + 1)
-    if (i + 3 > n || byteAt(p, i) != 0x3a || hour > 23 || minute < 0 || minute > 59) return KIND_STRING
-    i += 3
-    time = <i64>(hour * 60 + minute) * 60000000
-    format = F_SLASH_MINUTES
-    if (i < n) {
-      const second = twoDigits(p, i + 1)
-      if (i + 3 != n || byteAt(p, i) != 0x3a || second < 0 || second > 59) return KIND_STRING
-      time += <i64>second * 1000000
-      format = F_SLASH_SECONDS
-    }
-  }
-  if (fits == 0) return KIND_STRING
+  const time = i == n ? 0 : clockTime(p, n, i)
+  if (time < 0 || fits == 0) return KIND_STRING
   store<i32>(s + O_SLASH, fits)
   if ((fits & SLASH_MONTH_FIRST) != 0) widenRange(s + O_MONTH_FIRST_MIN, days(year, first, second) * 86400000000 + time)
   if ((fits & SLASH_DAY_FIRST) != 0) widenRange(s + O_DAY_FIRST_MIN, days(year, second, first) * 86400000000 + time)
-  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
-  return format == F_SLASH_DATE ? KIND_DATE : KIND_DATETIME
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | clockFormat(p, n, i, F_SLASH_DATE, F_SLASH_MINUTES, F_SLASH_SECONDS))
+  return i == n ? KIND_DATE : KIND_DATETIME
 }
 
 /** YYYY-MM-DD, or that with T or a space and HH:MM[:SS[.fraction]][Z|±HH:MM|±HHMM|±HH]. */

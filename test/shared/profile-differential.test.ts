@@ -30,8 +30,8 @@ const INTEGER = /^[+-]?(\d+)$/
 /** A decimal comma, read where semicolons delimit: digits on both sides. */
 const COMMA_NUMBER = /^[+-]?\d+,\d+([eE][+-]?\d+)?$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-/** Day first, with dots: DD.MM.YYYY, or that with a space and HH:MM[:SS]. */
-const DOTTED = /^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$/
+/** Day first, with dots: DD.MM.YYYY, or that with a space and H:MM[:SS]. */
+const DOTTED = /^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
 /** Month or day first, with slashes: D/D/YYYY, or that with a space and H:MM[:SS]. */
 const SLASHED = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/
@@ -39,6 +39,11 @@ const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(
 type Kind = 'boolean' | 'integer' | 'number' | 'date' | 'datetime' | 'string'
 /** `slash`: a date with slashes, whose reading the column decides: its two first numbers, year and time of day (µs). */
 interface Typed { kind: Kind, format?: string, number?: number, instant?: bigint, iso?: string, slash?: [number, number, number, number] }
+
+/** An instant in microseconds as ISO 8601 without a zone, to the second. */
+function naiveIso (micros: bigint): string {
+  return new Date(Number(micros / 1000n)).toISOString().slice(0, 19)
+}
 
 function dayOf (y: number, m: number, d: number): number | undefined {
   const date = new Date(0)
@@ -67,7 +72,7 @@ function typeValue (v: string, decimalComma: boolean): Typed {
     if (day === undefined || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return { kind: 'string' }
     const instant = BigInt(day) * 86_400_000_000n + BigInt(((Number(h ?? 0) * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6)
     if (h === undefined) return { kind: 'date', format: 'DD.MM.YYYY', instant, iso: `${y}-${mo}-${d}` }
-    return { kind: 'datetime', format: s === undefined ? 'DD.MM.YYYY HH:MM' : 'DD.MM.YYYY HH:MM:SS', instant, iso: `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}` }
+    return { kind: 'datetime', format: s === undefined ? 'DD.MM.YYYY HH:MM' : 'DD.MM.YYYY HH:MM:SS', instant, iso: naiveIso(instant) }
   }
   const slashed = SLASHED.exec(v)
   if (slashed !== null) {
@@ -129,8 +134,8 @@ function readSlashes (typed: Typed[]): Typed[] {
   return typed.map(x => {
     if (x.slash === undefined) return x
     const at = instant(x, monthFirst)!
-    const [date, time] = new Date(Number(at / 1000n)).toISOString().slice(0, 19).split('T')
-    return { ...x, instant: at, iso: x.kind === 'date' ? date : `${date}T${time}`, format: monthFirst ? x.format : x.format!.replace('MM/DD', 'DD/MM') }
+    const iso = naiveIso(at)
+    return { ...x, instant: at, iso: x.kind === 'date' ? iso.slice(0, 10) : iso, format: monthFirst ? x.format : x.format!.replace('MM/DD', 'DD/MM') }
   })
 }
 
