@@ -274,8 +274,8 @@ t.test('counting-only mode, 64 bytes at a time, says what the field-by-field sca
     const scanned = scan(split(Buffer.from(text), cuts), { delimiter, quote: '"', comment }, limit)
     if (scanned.gaveUp === undefined && scanned.rows > 2 && text.length > 256 && text.includes('"')) quoted++
     return scanned.gaveUp?.startsWith('counting-only') !== true
-  }), { numRuns: 3000 })
-  t.ok(quoted > 200, `${quoted} accepted files of several blocks with quoted fields`)
+  }), { numRuns: 2000 })
+  t.ok(quoted > 150, `${quoted} accepted files of several blocks with quoted fields`)
 })
 
 t.test('counting-only mode keeps no field whole, so a field over the scanner\'s 1 MiB carry is counted, not given up', async t => {
