@@ -263,7 +263,7 @@ function columnProfile (name: string, c: ColumnState, sketchBits: number): Colum
   const type = typeOf(c.kinds)
   const numeric = type === 'integer' || type === 'number'
   const temporal = type === 'date' || type === 'datetime'
-  // Dates with slashes read month first where every one fits that (as DuckDB's sniffer prefers), else day first.
+  // Dates with slashes read month first where every one fits that (as dateutil and pandas read 01/02/2026), else day first.
   const monthFirst = (c.slash & Slash.monthFirst) !== 0
   const [slashMin, slashMax] = monthFirst ? c.monthFirst : c.dayFirst
   return {

@@ -697,7 +697,7 @@ function dottedDateTime (s: usize, p: usize, n: i32): i32 {
  * (1/31/2026), British, French, Spanish or Indian ones the day (31/01/2026), and one value seldom says which. The
  * column does: each value keeps the readings it fits (a real calendar day each way) and widens each one's range;
  * a value no reading the column still has fits makes it a string. csv-profile.ts reports the reading left at the
- * end (month first when both are, as DuckDB's sniffer prefers).
+ * end (month first when both are, as dateutil and pandas read them; DuckDB's sniffer reads them day first).
  */
 function slashDateTime (s: usize, p: usize, n: i32): i32 {
   const x = oneOrTwoDigits(p, n, 0)
