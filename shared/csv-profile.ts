@@ -8,7 +8,7 @@
 //   digits is a decimal separator too, 1,5 with the format `1,5`, as Excel writes numbers where it uses semicolons),
 //   a date (YYYY-MM-DD, DD.MM.YYYY, or D/D/YYYY: a real calendar day) or a datetime (a date, T or a space,
 //   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY or D/D/YYYY, a space,
-//   H:MM[:SS]), else a string. With slashes the column decides whether the month or the day comes first:
+//   H:MM[:SS], and after D/D/YYYY maybe AM or PM), else a string. With slashes the column decides whether the month or the day comes first:
 //   the reading every such value fits, month first when both do; a value no reading that is left fits makes a
 //   string. Values are typed as written: " 12" (padded) is a string, and so are 1.234,5 and, where commas delimit or
 //   a tab or pipe does, 1,234 (ambiguous formats).
@@ -309,12 +309,13 @@ const ZONES = ['', 'Z', '±HH:MM', '±HHMM', '±HH']
 const FORMATS: string[] = [
   ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
   'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE',
-  'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS', 'MM/DD/YYYY', 'MM/DD/YYYY HH:MM', 'MM/DD/YYYY HH:MM:SS'
+  'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS', 'MM/DD/YYYY', 'MM/DD/YYYY HH:MM', 'MM/DD/YYYY HH:MM:SS',
+  'MM/DD/YYYY HH:MM AM/PM', 'MM/DD/YYYY HH:MM:SS AM/PM'
 ]
 const bits = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k)
 /** The format bits each type reports, in the order it lists them: dates before datetime shapes, so a widened column reads YYYY-MM-DD first. */
 const FORMATS_OF: Record<ColumnType, number[]> = {
-  empty: [], string: [], boolean: bits(36, 39), integer: bits(31, 33), number: bits(31, 36), date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44]
+  empty: [], string: [], boolean: bits(36, 39), integer: bits(31, 33), number: bits(31, 36), date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44, 45, 46]
 }
 
 function formatsOf (type: ColumnType, seen: bigint, monthFirst: boolean): string[] {

@@ -65,6 +65,8 @@ const F_DOTTED_SECONDS: i64 = 1 << 41
 const F_SLASH_DATE: i64 = 1 << 42
 const F_SLASH_MINUTES: i64 = 1 << 43
 const F_SLASH_SECONDS: i64 = 1 << 44
+const F_SLASH_MINUTES_12H: i64 = 1 << 45
+const F_SLASH_SECONDS_12H: i64 = 1 << 46
 
 /** The zone of a value without one. */
 export const NAIVE: i32 = 100000
@@ -644,28 +646,39 @@ const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
   return (first << 2) | 1
 }
 
-/** The time of day in microseconds of a space and H:MM[:SS] (one or two digits for the hour) from `i` to `n`, or -1. */
-function clockTime (p: usize, n: i32, i: i32): i64 {
+/** How the last clockTime read was written: with seconds, and with AM or PM. */
+let clockSeconds = false
+let clockMeridiem = false
+
+/**
+ * The time of day in microseconds of a space and H:MM[:SS] (one or two digits for the hour), then, where `meridiem`,
+ * maybe a space and AM or PM (either case; the hour then 1-12), from `i` to `n`; or -1.
+ */
+function clockTime (p: usize, n: i32, i: i32, meridiem: bool): i64 {
   const h = oneOrTwoDigits(p, n, i + 1)
   if (byteAt(p, i) != 0x20 || h < 0) return -1
   i += 1 + (h & 3)
-  const hour = h >> 2
+  let hour = h >> 2
   const minute = twoDigits(p, i + 1)
-  if (i + 3 > n || byteAt(p, i) != 0x3a || hour > 23 || minute < 0 || minute > 59) return -1
-  const micros = <i64>(hour * 60 + minute) * 60000000
+  if (i + 3 > n || byteAt(p, i) != 0x3a || minute < 0 || minute > 59) return -1
   i += 3
-  if (i == n) return micros
-  const second = twoDigits(p, i + 1)
-  if (i + 3 != n || byteAt(p, i) != 0x3a || second < 0 || second > 59) return -1
-  return micros + <i64>second * 1000000
-}
-
-/**
- * The format of a value of `n` bytes that is a date of `dateBytes`, maybe followed by a clockTime: with seconds, a
- * colon stands 6 bytes from the end, where without them a digit or the space does.
- */
-@inline function clockFormat (p: usize, n: i32, dateBytes: i32, date: i64, minutes: i64, seconds: i64): i64 {
-  return n == dateBytes ? date : byteAt(p, n - 6) == 0x3a ? seconds : minutes
+  let second = 0
+  clockSeconds = i < n && byteAt(p, i) == 0x3a
+  if (clockSeconds) {
+    second = twoDigits(p, i + 1)
+    if (i + 3 > n || second < 0 || second > 59) return -1
+    i += 3
+  }
+  clockMeridiem = meridiem && i < n
+  if (clockMeridiem) {
+    // 12 AM is midnight, 12 PM noon.
+    const m = byteAt(p, i + 1) | 0x20
+    if (i + 3 != n || byteAt(p, i) != 0x20 || (m != 0x61 && m != 0x70) || (byteAt(p, i + 2) | 0x20) != 0x6d || hour < 1 || hour > 12) return -1
+    hour = hour % 12 + (m == 0x70 ? 12 : 0)
+    i += 3
+  }
+  if (i != n || hour > 23) return -1
+  return (<i64>(hour * 60 + minute) * 60 + <i64>second) * 1000000
 }
 
 /**
@@ -680,9 +693,9 @@ function dottedDateTime (s: usize, p: usize, n: i32): i32 {
   if (day < 1 || month < 1 || month > 12 || century < 0 || years < 0) return KIND_STRING
   const year = century * 100 + years
   if (day > daysInMonth(year, month)) return KIND_STRING
-  const time = n == 10 ? 0 : clockTime(p, n, 10)
+  const time = n == 10 ? 0 : clockTime(p, n, 10, false)
   if (time < 0) return KIND_STRING
-  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | clockFormat(p, n, 10, F_DOTTED_DATE, F_DOTTED_MINUTES, F_DOTTED_SECONDS))
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | (n == 10 ? F_DOTTED_DATE : clockSeconds ? F_DOTTED_SECONDS : F_DOTTED_MINUTES))
   updateInstant(s, days(year, month, day) * 86400000000 + time, NAIVE)
   return n == 10 ? KIND_DATE : KIND_DATETIME
 }
@@ -693,8 +706,8 @@ function dottedDateTime (s: usize, p: usize, n: i32): i32 {
 }
 
 /**
- * D/D/YYYY (one or two digits each), or that with a space and H:MM[:SS] (no zone): US exports put the month first
- * (1/31/2026), British, French, Spanish or Indian ones the day (31/01/2026), and one value seldom says which. The
+ * D/D/YYYY (one or two digits each), or that with a space and H:MM[:SS], maybe AM or PM (no zone): US exports put
+ * the month first (1/31/2026), British, French, Spanish or Indian ones the day (31/01/2026), and one value seldom says which. The
  * column does: each value keeps the readings it fits (a real calendar day each way) and widens each one's range;
  * a value no reading the column still has fits makes it a string. csv-profile.ts reports the reading left at the
  * end (month first when both are, as dateutil and pandas read them; DuckDB's sniffer reads them day first).
@@ -716,12 +729,13 @@ function slashDateTime (s: usize, p: usize, n: i32): i32 {
   let fits = load<i32>(s + O_SLASH)
   if (first < 1 || first > 12 || second < 1 || second > daysInMonth(year, first)) fits &= ~SLASH_MONTH_FIRST
   if (second < 1 || second > 12 || first < 1 || first > daysInMonth(year, second)) fits &= ~SLASH_DAY_FIRST
-  const time = i == n ? 0 : clockTime(p, n, i)
+  const time = i == n ? 0 : clockTime(p, n, i, true)
   if (time < 0 || fits == 0) return KIND_STRING
   store<i32>(s + O_SLASH, fits)
   if ((fits & SLASH_MONTH_FIRST) != 0) widenRange(s + O_MONTH_FIRST_MIN, days(year, first, second) * 86400000000 + time)
   if ((fits & SLASH_DAY_FIRST) != 0) widenRange(s + O_DAY_FIRST_MIN, days(year, second, first) * 86400000000 + time)
-  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | clockFormat(p, n, i, F_SLASH_DATE, F_SLASH_MINUTES, F_SLASH_SECONDS))
+  const format = i == n ? F_SLASH_DATE : clockMeridiem ? (clockSeconds ? F_SLASH_SECONDS_12H : F_SLASH_MINUTES_12H) : clockSeconds ? F_SLASH_SECONDS : F_SLASH_MINUTES
+  store<i64>(s + O_FORMATS, load<i64>(s + O_FORMATS) | format)
   return i == n ? KIND_DATE : KIND_DATETIME
 }
 

@@ -58,6 +58,8 @@ const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
   ['US dates: month first, as the 31st says', ['1/2/2026', '12/31/2026', '2026-06-01'], { type: 'date', formats: ['YYYY-MM-DD', 'MM/DD/YYYY'], min: '2026-01-02', max: '2026-12-31' }],
   ['British dates: day first, as the 31st says', ['01/02/2026', '31/12/2026 23:59'], { type: 'datetime', formats: ['DD/MM/YYYY', 'DD/MM/YYYY HH:MM'], min: '2026-02-01T00:00:00', max: '2026-12-31T23:59:00' }],
   ['dates with slashes that fit either way read month first', ['1/2/2026', '3/4/2026'], { type: 'date', formats: ['MM/DD/YYYY'], min: '2026-01-02', max: '2026-03-04' }],
+  ['US times with AM and PM: 12 AM is midnight, 12 PM noon', ['1/5/2026 12:00:00 AM', '1/5/2026 12:30 PM', '1/5/2026 11:59 pm'],
+    { type: 'datetime', formats: ['MM/DD/YYYY HH:MM AM/PM', 'MM/DD/YYYY HH:MM:SS AM/PM'], min: '2026-01-05T00:00:00', max: '2026-01-05T23:59:00' }],
   ['month first and day first in one column make a string', ['12/31/2026', '31/12/2026'], { type: 'string', formats: [] }],
   ['dates widen to datetimes; zones are kept', ['2024-01-01', '2024-01-01T10:00:00+02:00', '2024-01-01 09:00Z'],
     { type: 'datetime', formats: ['YYYY-MM-DD', 'YYYY-MM-DDTHH:MM:SS±HH:MM', 'YYYY-MM-DD HH:MMZ'], min: '2024-01-01T00:00:00', max: '2024-01-01T09:00:00Z' }],

@@ -32,8 +32,8 @@ const COMMA_NUMBER = /^[+-]?\d+,\d+([eE][+-]?\d+)?$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 /** Day first, with dots: DD.MM.YYYY, or that with a space and H:MM[:SS]. */
 const DOTTED = /^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
-/** Month or day first, with slashes: D/D/YYYY, or that with a space and H:MM[:SS]. */
-const SLASHED = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
+/** Month or day first, with slashes: D/D/YYYY, or that with a space and H:MM[:SS], maybe a space and AM or PM. */
+const SLASHED = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?(?: ([AaPp])[Mm])?)?$/
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/
 
 type Kind = 'boolean' | 'integer' | 'number' | 'date' | 'datetime' | 'string'
@@ -76,10 +76,12 @@ function typeValue (v: string, decimalComma: boolean): Typed {
   }
   const slashed = SLASHED.exec(v)
   if (slashed !== null) {
-    const [, a, b, y, h, mi, s] = slashed
-    if (Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return { kind: 'string' }
-    const time = ((Number(h ?? 0) * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6
-    const format = h === undefined ? 'MM/DD/YYYY' : s === undefined ? 'MM/DD/YYYY HH:MM' : 'MM/DD/YYYY HH:MM:SS'
+    const [, a, b, y, h, mi, s, meridiem] = slashed
+    const twelve = meridiem !== undefined
+    if ((twelve && (Number(h) < 1 || Number(h) > 12)) || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return { kind: 'string' }
+    const hour = twelve ? Number(h) % 12 + (/p/i.test(meridiem) ? 12 : 0) : Number(h ?? 0)
+    const time = ((hour * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6
+    const format = (h === undefined ? 'MM/DD/YYYY' : s === undefined ? 'MM/DD/YYYY HH:MM' : 'MM/DD/YYYY HH:MM:SS') + (twelve ? ' AM/PM' : '')
     return { kind: h === undefined ? 'date' : 'datetime', format, slash: [Number(a), Number(b), Number(y), time] }
   }
   const dt = DATETIME.exec(v)
@@ -252,7 +254,9 @@ const POOLS = {
     '2024-02-29 23:59', '2024-02-29T00:00:00', '2023-02-29T12:00:00Z', '2024-01-01t10:00', '2024-01-01T1:00', '2024-01-01T10:0a', '2024-01-01T10-00',
     '01.02.2026 14:30', '29.02.2024 23:59:59', '01.02.2026 00:00', '01.02.2026 24:00', '01.02.2026 14:60', '01.02.2026 14:30:60', '01.02.2026T14:30',
     '01.02.2026 14:30:05.5', '01.02.2026 14:30Z', '01.02.2026  14:30', '01.02.2026 1:30',
-    '1/5/2026 9:05', '12/31/2026 23:59:59', '31/12/2026 00:00', '1/5/2026 24:00', '1/5/2026 9:5', '1/5/2026 09:05:60', '1/5/2026T09:05', '1/5/2026 9:05 PM'],
+    '1/5/2026 9:05', '12/31/2026 23:59:59', '31/12/2026 00:00', '1/5/2026 24:00', '1/5/2026 9:5', '1/5/2026 09:05:60', '1/5/2026T09:05',
+    '1/5/2026 9:05 PM', '12/31/2026 12:00:00 AM', '1/5/2026 12:30 pm', '31/12/2026 11:59:59 PM', '1/5/2026 13:30 PM', '1/5/2026 0:30 AM',
+    '1/5/2026 2:30PM', '1/5/2026 2:30 P', '1/5/2026 2:30 PMX', '01.02.2026 2:30 PM'],
   string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,234', '12/05/24', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
     '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78', '5,', ',5', '1,2,3', '1.234,5', '1,5.5'],
   missing: [...NULL_TOKENS, '', '']
