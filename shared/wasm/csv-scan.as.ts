@@ -213,10 +213,10 @@ function endRecord (end: i32): i32 {
 // In counting-only mode a field needs no finding, only its record's end. A block of 64 bytes is read at once: its
 // quotes, delimiters and line ends as bit masks (bit k for byte k), which bytes are inside quoted fields from the
 // quotes' running parity (each quote opens or closes a field; a doubled quote closes and opens again), and its
-// delimiters outside quotes counted by popcount between its line ends outside quotes. Anything a block cannot
-// settle alone (a quote the field loop would read as text or give up on, a quote as its last byte, a comment line,
-// a record of another width or over the size limit) sends the scan back, from that block's start, to the field
-// loop above, which decides it exactly as it does when profiling.
+// delimiters outside quotes counted by popcount between its line ends outside quotes. What the masks cannot settle
+// goes back to the field loop above, which decides it exactly as it does when profiling: a block with a quote the
+// field loop would read as text or give up on, or a closing quote as its last byte, from the block's start; a
+// comment line, or a record of another width or over the size limit, from that line's or record's start.
 
 /** How many times in a row `countBlocks` gave back its first block. */
 let misses: i32 = 0
