@@ -45,6 +45,12 @@ function naiveIso (micros: bigint): string {
   return new Date(Number(micros / 1000n)).toISOString().slice(0, 19)
 }
 
+/** The time of day in microseconds of an hour, minutes and seconds (each maybe absent), or undefined past 23:59:59. */
+function timeOfDay (h?: string | number, mi?: string, s?: string): number | undefined {
+  if (Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return undefined
+  return ((Number(h ?? 0) * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6
+}
+
 function dayOf (y: number, m: number, d: number): number | undefined {
   const date = new Date(0)
   date.setUTCFullYear(y, m - 1, d)
@@ -69,8 +75,9 @@ function typeValue (v: string, decimalComma: boolean): Typed {
   if (dotted !== null) {
     const [, d, mo, y, h, mi, s] = dotted
     const day = dayOf(Number(y), Number(mo), Number(d))
-    if (day === undefined || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return { kind: 'string' }
-    const instant = BigInt(day) * 86_400_000_000n + BigInt(((Number(h ?? 0) * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6)
+    const time = timeOfDay(h, mi, s)
+    if (day === undefined || time === undefined) return { kind: 'string' }
+    const instant = BigInt(day) * 86_400_000_000n + BigInt(time)
     if (h === undefined) return { kind: 'date', format: 'DD.MM.YYYY', instant, iso: `${y}-${mo}-${d}` }
     return { kind: 'datetime', format: s === undefined ? 'DD.MM.YYYY HH:MM' : 'DD.MM.YYYY HH:MM:SS', instant, iso: naiveIso(instant) }
   }
@@ -78,9 +85,9 @@ function typeValue (v: string, decimalComma: boolean): Typed {
   if (slashed !== null) {
     const [, a, b, y, h, mi, s, meridiem] = slashed
     const twelve = meridiem !== undefined
-    if ((twelve && (Number(h) < 1 || Number(h) > 12)) || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) return { kind: 'string' }
-    const hour = twelve ? Number(h) % 12 + (/p/i.test(meridiem) ? 12 : 0) : Number(h ?? 0)
-    const time = ((hour * 60 + Number(mi ?? 0)) * 60 + Number(s ?? 0)) * 1e6
+    if (twelve && (Number(h) < 1 || Number(h) > 12)) return { kind: 'string' }
+    const time = timeOfDay(twelve ? Number(h) % 12 + (/p/i.test(meridiem) ? 12 : 0) : h, mi, s)
+    if (time === undefined) return { kind: 'string' }
     const format = (h === undefined ? 'MM/DD/YYYY' : s === undefined ? 'MM/DD/YYYY HH:MM' : 'MM/DD/YYYY HH:MM:SS') + (twelve ? ' AM/PM' : '')
     return { kind: h === undefined ? 'date' : 'datetime', format, slash: [Number(a), Number(b), Number(y), time] }
   }
