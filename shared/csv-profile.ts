@@ -4,14 +4,17 @@
 // - empty: a field of zero characters (a quoted "" too); null: exactly one of NULL_TOKENS; a value: anything else.
 // - a value is a boolean (true/false, True/False, TRUE/FALSE), an integer ([+-]digits; leading zeros allowed, as
 //   DuckDB and Frictionless read them, with the format `0123` reported), a number ([+-]digits[.digits][e[+-]digits],
-//   also `.5` and `5.`, that a double can hold: 1e309 is a string; in a file delimited by semicolons, a comma between
-//   digits is a decimal separator too, 1,5 with the format `1,5`, as Excel writes numbers where it uses semicolons),
-//   a date (YYYY-MM-DD, DD.MM.YYYY, or D/D/YYYY: a real calendar day) or a datetime (a date, T or a space,
-//   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY or D/D/YYYY, a space,
-//   H:MM[:SS], and after D/D/YYYY maybe AM or PM), else a string. With slashes the column decides whether the month or the day comes first:
-//   the reading every such value fits, month first when both do; a value no reading that is left fits makes a
-//   string. Values are typed as written: " 12" (padded) is a string, and so are 1.234,5 and, where commas delimit or
-//   a tab or pipe does, 1,234 (ambiguous formats).
+//   also `.5` and `5.`, that a double can hold: 1e309 is a string), either maybe with thousands grouped (one to three
+//   digits, not from 0, then groups of three: 1,234,567.5, or 1.234.567,5 where a comma is the decimal mark), a date
+//   (YYYY-MM-DD, DD.MM.YYYY, or D/D/YYYY: a real calendar day) or a datetime (a date, T or a space,
+//   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY or D/D/YYYY, a space, H:MM[:SS], and
+//   after D/D/YYYY maybe AM or PM), else a string.
+// - with slashes the column decides whether the month or the day comes first: the reading every such value fits,
+//   month first when both do; a value no reading that is left fits makes a string. It decides its numbers' decimal
+//   mark alike: where commas delimit, a point (1,234 is 1234 and 1,5 a string); elsewhere the mark every number fits,
+//   a point (1.5, 1,234.5) or a comma (1,5, 1.234,5, as Excel writes numbers where it uses semicolons); where every
+//   one fits both (1,234 and 1.234 only), the comma where semicolons delimit, else the point. Values are typed as
+//   written: " 12" (padded) is a string.
 // - the column's type is the narrowest every value fits: integer widens to number, date to datetime; values from
 //   two families (boolean, numeric, temporal), or any string, make it a string; no value at all leaves it empty.
 // - min/max: numbers as doubles; dates and datetimes as instants (a datetime without a zone is taken as UTC),
@@ -27,6 +30,7 @@ export const SAMPLE_CHARACTERS = 80
 
 const Kind = { boolean: 1, integer: 2, number: 4, date: 8, datetime: 16, string: 32 } as const
 const Slash = { monthFirst: 1, dayFirst: 2 } as const
+const Decimal = { point: 1, comma: 2, preferComma: 4 } as const
 const NAIVE = 100000
 const I64_MAX = 2n ** 63n - 1n
 const I64_MIN = -(2n ** 63n)
@@ -56,6 +60,13 @@ export interface ColumnState {
   slash: number
   monthFirst: [bigint, bigint]
   dayFirst: [bigint, bigint]
+  /**
+   * Which decimal marks read every number so far (Decimal bits, with preferComma where a column both fit reads the
+   * comma), and per mark what the numbers it reads otherwise than the other (1,234 and 1.234) add.
+   */
+  decimal: number
+  point: MarkPart
+  comma: MarkPart
   /** Code points; lengthMin is 2^31 - 1 and lengthMax -1 while there is no value. */
   lengthMin: number
   lengthMax: number
@@ -64,6 +75,15 @@ export interface ColumnState {
   /** HyperLogLog registers once past the exact bound. */
   sketch: Uint8Array | undefined
   samples: string[]
+}
+
+/** The numbers one decimal mark reads otherwise than the other: their kinds, formats, range and Neumaier sum. */
+export interface MarkPart {
+  kinds: number
+  formats: bigint
+  min: number
+  max: number
+  sum: [number, number]
 }
 
 export interface ProfileState {
@@ -83,6 +103,7 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
     const i64 = (offset: number) => view.getBigInt64(s + offset, true)
     const f64 = (offset: number) => view.getFloat64(s + offset, true)
     const i32 = (offset: number) => view.getInt32(s + offset, true)
+    const part = (at: number): MarkPart => ({ min: f64(at), max: f64(at + 8), sum: [f64(at + 16), f64(at + 24)], formats: i64(at + 32), kinds: i32(at + 40) })
     const set = view.getUint32(s + 116, true)
     const slots = i32(124)
     const sketchAt = view.getUint32(s + 128, true)
@@ -112,6 +133,9 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
       slash: i32(152),
       monthFirst: [i64(160), i64(168)],
       dayFirst: [i64(176), i64(184)],
+      decimal: i32(72),
+      point: part(192),
+      comma: part(240),
       hashes,
       sketch: sketchAt === 0 ? undefined : new Uint8Array(wasm.memory.buffer.slice(sketchAt, sketchAt + (1 << wasm.sketchBits()))),
       samples: samples[c] ?? []
@@ -179,13 +203,14 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
   const columns = a.columns.map((x, i) => {
     const y = b.columns[i]
     if (y === undefined) return x
-    // Dates with slashes that no one reading fits in both make a string, as one profiler reading both would.
+    // Dates with slashes, or numbers, that no one reading fits in both make a string, as one profiler reading both would.
     const slash = x.slash & y.slash
+    const decimal = x.decimal & y.decimal
     const merged: ColumnState = {
       values: x.values + y.values,
       empty: x.empty + y.empty,
       nulls: x.nulls + y.nulls,
-      kinds: widen(x.kinds | y.kinds | (slash === 0 ? Kind.string : 0)),
+      kinds: widen(x.kinds | y.kinds | (slash === 0 || (decimal & (Decimal.point | Decimal.comma)) === 0 ? Kind.string : 0)),
       formats: x.formats | y.formats,
       numMin: y.numMin < x.numMin ? y.numMin : x.numMin,
       numMax: y.numMax > x.numMax ? y.numMax : x.numMax,
@@ -197,6 +222,9 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
       slash,
       monthFirst: mergeRanges(x.monthFirst, y.monthFirst),
       dayFirst: mergeRanges(x.dayFirst, y.dayFirst),
+      decimal,
+      point: mergeParts(x.point, y.point),
+      comma: mergeParts(x.comma, y.comma),
       lengthMin: Math.min(x.lengthMin, y.lengthMin),
       lengthMax: Math.max(x.lengthMax, y.lengthMax),
       hashes: undefined,
@@ -217,6 +245,10 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
     return merged
   })
   return { ...a, columns }
+}
+
+function mergeParts (x: MarkPart, y: MarkPart): MarkPart {
+  return { kinds: x.kinds | y.kinds, formats: x.formats | y.formats, min: Math.min(x.min, y.min), max: Math.max(x.max, y.max), sum: addSum(addSum(x.sum, y.sum[0]), y.sum[1]) }
 }
 
 function mergeRanges ([xMin, xMax]: [bigint, bigint], [yMin, yMax]: [bigint, bigint]): [bigint, bigint] {
@@ -259,7 +291,8 @@ export function fileProfile (state: ProfileState, names: string[], file: { sha25
   }
 }
 
-function columnProfile (name: string, c: ColumnState, sketchBits: number): ColumnProfile {
+function columnProfile (name: string, state: ColumnState, sketchBits: number): ColumnProfile {
+  const c = withDecimalMark(state)
   const type = typeOf(c.kinds)
   const numeric = type === 'integer' || type === 'number'
   const temporal = type === 'date' || type === 'datetime'
@@ -285,6 +318,23 @@ function columnProfile (name: string, c: ColumnState, sketchBits: number): Colum
   }
 }
 
+/**
+ * The column with the numbers that its decimal mark reads otherwise than the other joined to the rest: the mark
+ * every number fits, and where both do, the comma where the file prefers it (semicolons delimit), else the point.
+ */
+function withDecimalMark (c: ColumnState): ColumnState {
+  const both = (c.decimal & (Decimal.point | Decimal.comma)) === (Decimal.point | Decimal.comma)
+  const part = (both ? (c.decimal & Decimal.preferComma) !== 0 : (c.decimal & Decimal.comma) !== 0) ? c.comma : c.point
+  return {
+    ...c,
+    kinds: widen(c.kinds | part.kinds),
+    formats: c.formats | part.formats,
+    numMin: Math.min(c.numMin, part.min),
+    numMax: Math.max(c.numMax, part.max),
+    ...mergeSums(c, { sum: part.sum, scaled: false })
+  }
+}
+
 function typeOf (kinds: number): ColumnType {
   if ((kinds & Kind.string) !== 0) return 'string'
   if (kinds === 0) return 'empty'
@@ -303,19 +353,19 @@ function widen (kinds: number): number {
 const SECONDS = ['', ':SS', ':SS.sss']
 const ZONES = ['', 'Z', '±HH:MM', '±HHMM', '±HH']
 /**
- * Format labels by bit: 30 datetime shapes, then the date, integers, numbers, booleans, dates with dots and dates
- * with slashes (month first; day first where the column reads them so).
+ * Format labels by bit: 30 datetime shapes, then the date, integers, numbers, booleans, dates with dots, dates
+ * with slashes (month first; day first where the column reads them so) and numbers with grouped thousands.
  */
 const FORMATS: string[] = [
   ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
   'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE',
   'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS', 'MM/DD/YYYY', 'MM/DD/YYYY HH:MM', 'MM/DD/YYYY HH:MM:SS',
-  'MM/DD/YYYY HH:MM AM/PM', 'MM/DD/YYYY HH:MM:SS AM/PM'
+  'MM/DD/YYYY HH:MM AM/PM', 'MM/DD/YYYY HH:MM:SS AM/PM', '1,234', '1,234.5', '1.234', '1.234,5'
 ]
 const bits = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k)
 /** The format bits each type reports, in the order it lists them: dates before datetime shapes, so a widened column reads YYYY-MM-DD first. */
 const FORMATS_OF: Record<ColumnType, number[]> = {
-  empty: [], string: [], boolean: bits(36, 39), integer: bits(31, 33), number: bits(31, 36), date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44, 45, 46]
+  empty: [], string: [], boolean: bits(36, 39), integer: [...bits(31, 33), 47, 49], number: [...bits(31, 36), ...bits(47, 51)], date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44, 45, 46]
 }
 
 function formatsOf (type: ColumnType, seen: bigint, monthFirst: boolean): string[] {
@@ -328,12 +378,14 @@ function mean (c: ColumnState): number {
   return c.scaled ? mean * 2 ** 64 : mean
 }
 
-function mergeSums (x: ColumnState, y: ColumnState): Pick<ColumnState, 'sum' | 'scaled'> {
+function mergeSums (x: Sum, y: Sum): Sum {
   const scaled = x.scaled || y.scaled
-  const scale = (c: ColumnState) => scaled && !c.scaled ? c.sum.map(v => v * 2 ** -64) as [number, number] : c.sum
+  const scale = (c: Sum) => scaled && !c.scaled ? c.sum.map(v => v * 2 ** -64) as [number, number] : c.sum
   const [sum, compensation] = scale(y)
   return { sum: addSum(addSum(scale(x), sum), compensation), scaled }
 }
+
+type Sum = Pick<ColumnState, 'sum' | 'scaled'>
 
 const MICROS_PER_DAY = 86_400_000_000n
 
@@ -413,10 +465,17 @@ function emptyColumn (): ColumnState {
     slash: Slash.monthFirst | Slash.dayFirst,
     monthFirst: [I64_MAX, I64_MIN],
     dayFirst: [I64_MAX, I64_MIN],
+    decimal: Decimal.point | Decimal.comma,
+    point: emptyPart(),
+    comma: emptyPart(),
     lengthMin: 2 ** 31 - 1,
     lengthMax: -1,
     hashes: new BigUint64Array(0),
     sketch: undefined,
     samples: []
   }
+}
+
+function emptyPart (): MarkPart {
+  return { kinds: 0, formats: 0n, min: Infinity, max: -Infinity, sum: [0, 0] }
 }

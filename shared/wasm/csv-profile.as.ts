@@ -67,13 +67,17 @@ const F_SLASH_MINUTES: i64 = 1 << 43
 const F_SLASH_SECONDS: i64 = 1 << 44
 const F_SLASH_MINUTES_12H: i64 = 1 << 45
 const F_SLASH_SECONDS_12H: i64 = 1 << 46
+const F_GROUPS_COMMA: i64 = 1 << 47
+const F_GROUPS_COMMA_POINT: i64 = 1 << 48
+const F_GROUPS_POINT: i64 = 1 << 49
+const F_GROUPS_POINT_COMMA: i64 = 1 << 50
 
 /** The zone of a value without one. */
 export const NAIVE: i32 = 100000
 
 // ---- per-column records
 
-const STRIDE: i32 = 192
+const STRIDE: i32 = 288
 const O_VALUES = 0
 const O_EMPTY = 8
 const O_NULLS = 16
@@ -82,8 +86,10 @@ const O_NUM_MIN = 32
 const O_NUM_MAX = 40
 const O_SUM = 48
 const O_SUM_C = 56
-/** 1 once the sums are scaled by 2^-64 (see addNumber); 72 is unused. */
+/** 1 once the sums are scaled by 2^-64 (see addNumber). */
 const O_SCALED = 64
+/** Which decimal marks the column's numbers may still be read with (POINT, COMMA), and PREFER_COMMA. */
+const O_DECIMAL = 72
 const O_DATE_MIN = 80
 const O_DATE_MAX = 88
 const O_KINDS = 96
@@ -108,6 +114,22 @@ const O_DAY_FIRST_MIN = 176
 const O_DAY_FIRST_MAX = 184
 const SLASH_MONTH_FIRST: i32 = 1
 const SLASH_DAY_FIRST: i32 = 2
+/**
+ * What the values each reading of the decimal mark reads otherwise (1,234 and 1.234) add, kept apart until the
+ * column decides: a part of min, max, sum and compensation (f64), formats (i64) and kinds (i32) per reading.
+ */
+const O_POINT_PART = 192
+const O_COMMA_PART = 240
+const PART_MIN = 0
+const PART_MAX = 8
+const PART_SUM = 16
+const PART_SUM_C = 24
+const PART_FORMATS = 32
+const PART_KINDS = 40
+/** Decimal marks: a point (1,234.5), a comma (1.234,5); and which one a column both fit reads (else the point). */
+export const POINT: i32 = 1
+export const COMMA: i32 = 2
+export const PREFER_COMMA: i32 = 4
 
 /**
  * Bytes the exact sets and the sketches of all columns may take together. Kept small enough for the caches: every
@@ -126,18 +148,18 @@ let exactBound: i32 = EXACT_MAX
 let hllBits: i32 = 14
 let sampleList: usize = 0
 let pendingSamples: i32 = 0
-/** Whether a comma is a decimal separator too (1,5): in files delimited by semicolons, where Excel writes numbers so. */
-let decimalComma = false
+/** The decimal marks a new column may read (see O_DECIMAL): set per file by its delimiter. */
+let decimalMarks: i32 = POINT
 
 let columnCapacity: i32 = 0
 let sampleCapacity: i32 = 0
 
 /**
  * Starts a profile of at most `limit` columns (their records are allocated as fields reach them), freeing the last
- * one; with `comma`, 1,5 is a number as 1.5 is.
+ * one; `marks`: the decimal marks (POINT, COMMA, PREFER_COMMA) its numbers may be read with.
  */
-export function profileInit (limit: i32, comma: bool): void {
-  decimalComma = comma
+export function profileInit (limit: i32, marks: i32): void {
+  decimalMarks = marks
   // The heap starts over: an instance can profile one file (or piece) after another.
   heapTop = 0
   memory.fill(FREE_LISTS, 0, 4 * 32)
@@ -173,6 +195,11 @@ function growColumns (col: i32): void {
     store<i32>(s + O_LEN_MIN, i32.MAX_VALUE)
     store<i32>(s + O_LEN_MAX, -1)
     store<i32>(s + O_SLASH, SLASH_MONTH_FIRST | SLASH_DAY_FIRST)
+    store<i32>(s + O_DECIMAL, decimalMarks)
+    for (let part = s + O_POINT_PART; part <= s + O_COMMA_PART; part += O_COMMA_PART - O_POINT_PART) {
+      store<f64>(part + PART_MIN, Infinity)
+      store<f64>(part + PART_MAX, -Infinity)
+    }
     store<i64>(s + O_MONTH_FIRST_MIN, i64.MAX_VALUE)
     store<i64>(s + O_MONTH_FIRST_MAX, i64.MIN_VALUE)
     store<i64>(s + O_DAY_FIRST_MIN, i64.MAX_VALUE)
@@ -414,7 +441,7 @@ function toSketch (s: usize, set: usize, slots: i32): void {
 // ---- classification: what the value is, and its number or instant
 
 @external('env', 'parseNumber')
-declare function parseNumber (p: usize, n: i32): f64
+declare function parseNumber (p: usize, n: i32, comma: bool): f64
 
 const POW10: usize = memory.data<f64>([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22])
 
@@ -475,20 +502,30 @@ function boolean (s: usize, p: usize, n: i32): i32 {
 }
 
 /**
- * Whether the `n` bytes of `x` (digits XOR '0') are digits around one separator inside them, the first byte `z`
- * (x XOR the separator's) has zero at; if so, adds the value with `format`.
+ * Up to 8 bytes of digits around one point inside them (`x`: the bytes XOR '0'), read at once where the column may
+ * read a point: false, for the full reader, when they are not such digits or may be grouped thousands (1.234).
  */
-@inline function shortDecimal (s: usize, x: u64, n: i32, z: u64, format: i64): bool {
+@inline function shortDecimal (s: usize, x: u64, n: i32): bool {
+  // '.' ^ '0' is 0x1e: the point is the first zero byte of z.
+  const z = x ^ 0x1e1e1e1e1e1e1e1e
   const dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
-  if (dot < 1 || dot >= n - 1) return false
+  if (dot < 1 || dot >= n - 1 || (dot == n - 4 && dot <= 3 && (x & 0xff) != 0)) return false
   const below: u64 = (<u64>1 << (<u64>dot << 3)) - 1
   const digits = ((x & below) | ((x >> 8) & ~below)) << (<u64>(9 - n) << 3)
-  if (!allDigits(digits)) return false
-  addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), format)
+  const marks = load<i32>(s + O_DECIMAL)
+  if (!allDigits(digits) || (marks & POINT) == 0) return false
+  if ((marks & COMMA) != 0) store<i32>(s + O_DECIMAL, marks & ~COMMA)
+  addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), F_DECIMAL)
   return true
 }
 
-/** [sign] digits [. digits] [e [sign] digits], or [sign] . digits [...]; a number f64 cannot hold is a string. */
+/**
+ * [sign] digits [e [sign] digits], or with a decimal mark, as each mark the column may still read reads it: with a
+ * point, 1.5, .5, 5. and 1,234,567.5 (commas grouping thousands); with a comma, 1,5 and 1.234.567,5. Grouped
+ * thousands: one to three digits, not from 0, then groups of three, and no exponent. A value one mark alone reads
+ * leaves the column that mark; 1,234 and 1.234 fit both, as different numbers, and count in each mark's part until
+ * the column decides (csv-profile.ts). A number a double cannot hold, or that no mark left reads, is a string.
+ */
 function number (s: usize, p: usize, n: i32): i32 {
   // Up to 8 bytes of digits, or of digits around one point inside them, read at once (the buffers are padded).
   if (n <= 8) {
@@ -499,92 +536,123 @@ function number (s: usize, p: usize, n: i32): i32 {
       addValue(s, <f64>eightDigits(aligned), format)
       return KIND_INTEGER
     }
-    // A point ('.' ^ '0' is 0x1e), or else a decimal comma (',' ^ '0' is 0x1c), with digits on both sides.
-    if (shortDecimal(s, x, n, x ^ 0x1e1e1e1e1e1e1e1e, F_DECIMAL)) return KIND_NUMBER
-    if (decimalComma && shortDecimal(s, x, n, x ^ 0x1c1c1c1c1c1c1c1c, F_DECIMAL_COMMA)) return KIND_NUMBER
+    if (shortDecimal(s, x, n)) return KIND_NUMBER
   }
   let i = 0
   const negative = byteAt(p, 0) == 0x2d
   if (negative || byteAt(p, 0) == 0x2b) i = 1
+  const start = i
   let mantissa: u64 = 0
   let significant = 0
-  let scale = 0
-  const intStart = i
-  while (i < n && byteAt(p, i) == 0x30) i++
+  let dropped = 0
+  // The runs of digits between marks (',' or '.'): the first run's length, the first and last marks, the last run's
+  // length, and whether each run between two marks has three digits after a mark like the first.
+  let run = 0
+  let firstRun = 0
+  let marks = 0
+  let firstMark = 0
+  let lastMark = 0
+  let groups = true
   for (; i < n; i++) {
-    const d = byteAt(p, i) - 0x30
-    if (<u32>d >= 10) break
-    if (significant < 19) mantissa = mantissa * 10 + <u64>d
-    else scale++
-    significant++
+    const c = byteAt(p, i)
+    const d = c - 0x30
+    if (<u32>d < 10) {
+      if (significant > 0 || d != 0) {
+        if (significant < 19) mantissa = mantissa * 10 + <u64>d
+        else dropped++
+        significant++
+      }
+      run++
+    } else if (c == 0x2c || c == 0x2e) {
+      if (marks == 0) {
+        firstRun = run
+        firstMark = c
+      } else if (run != 3 || lastMark != firstMark) {
+        groups = false
+      }
+      lastMark = c
+      marks++
+      run = 0
+    } else {
+      break
+    }
   }
-  const intDigits = i - intStart
-  let format: i64
-  let kind: i32
-  if (i == n) {
-    if (intDigits == 0) return KIND_STRING
-    format = intDigits > 1 && byteAt(p, intStart) == 0x30 ? F_LEADING_ZERO : F_INTEGER
-    kind = KIND_INTEGER
+  if (marks == 0) firstRun = run
+  const lastRun = run
+  let exponent = 0
+  const exponential = i < n && (byteAt(p, i) | 0x20) == 0x65
+  if (exponential) {
+    i++
+    let expNegative = false
+    if (i < n && (byteAt(p, i) == 0x2d || byteAt(p, i) == 0x2b)) {
+      expNegative = byteAt(p, i) == 0x2d
+      i++
+    }
+    const expStart = i
+    while (i < n && digit(byteAt(p, i))) {
+      if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
+      i++
+    }
+    if (i == expStart) return KIND_STRING
+    if (expNegative) exponent = -exponent
+  }
+  if (i != n) return KIND_STRING
+  // Which marks read it: as thousands grouped by its first mark (maybe then the other mark, decimal), or as one
+  // decimal mark (a comma, unlike a point, needs digits on both sides: 5, and ,5 are strings).
+  let fits = 0
+  if (marks == 0) {
+    if (firstRun > 0) fits = POINT | COMMA
   } else {
-    format = 0
-    let fracDigits = 0
-    const separator = byteAt(p, i)
-    if (separator == 0x2e || (decimalComma && separator == 0x2c)) {
-      i++
-      while (i < n && digit(byteAt(p, i))) {
-        const d = byteAt(p, i) - 0x30
-        if (significant > 0 || d != 0) {
-          if (significant < 19) {
-            mantissa = mantissa * 10 + <u64>d
-            scale--
-          }
-          significant++
-        } else {
-          scale--
-        }
-        fracDigits++
-        i++
-      }
-      if (intDigits + fracDigits == 0) return KIND_STRING
-      // A comma, unlike a point, needs digits on both sides: 5, and ,5 are strings.
-      if (separator == 0x2c && (intDigits == 0 || fracDigits == 0)) return KIND_STRING
-      format = separator == 0x2c ? F_DECIMAL_COMMA : F_DECIMAL
-    } else if (intDigits == 0) {
-      return KIND_STRING
+    if (groups && !exponential && firstRun >= 1 && firstRun <= 3 && byteAt(p, start) != 0x30 && (lastMark == firstMark ? lastRun == 3 : lastRun > 0)) {
+      fits = firstMark == 0x2c ? POINT : COMMA
     }
-    if (i < n && (byteAt(p, i) | 0x20) == 0x65) {
-      i++
-      let expNegative = false
-      if (i < n && (byteAt(p, i) == 0x2d || byteAt(p, i) == 0x2b)) {
-        expNegative = byteAt(p, i) == 0x2d
-        i++
-      }
-      const expStart = i
-      let exponent = 0
-      while (i < n && digit(byteAt(p, i))) {
-        if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
-        i++
-      }
-      if (i == expStart) return KIND_STRING
-      scale += expNegative ? -exponent : exponent
-      format = F_EXPONENT
-    }
-    if (i != n) return KIND_STRING
-    kind = KIND_NUMBER
+    if (marks == 1 && firstMark == 0x2e && firstRun + lastRun > 0) fits |= POINT
+    if (marks == 1 && firstMark == 0x2c && firstRun > 0 && lastRun > 0) fits |= COMMA
   }
-  let value: f64
-  if (mantissa == 0) {
-    value = 0
-  } else if (significant <= 15 && scale >= -22 && scale <= 22) {
+  const column = load<i32>(s + O_DECIMAL)
+  fits &= column
+  if (fits == 0) return KIND_STRING
+  if (marks == 0) {
+    const value = numberValue(p, n, mantissa, significant, dropped + exponent, false)
+    if (!isFinite(value)) return KIND_STRING
+    const format = exponential ? F_EXPONENT : firstRun > 1 && byteAt(p, start) == 0x30 ? F_LEADING_ZERO : F_INTEGER
+    addValue(s, negative ? -value : value, format)
+    return exponential ? KIND_NUMBER : KIND_INTEGER
+  }
+  if (fits == (POINT | COMMA)) {
+    // 1,234 or 1.234 (at most six digits: exact either way), while the column may read either mark.
+    const point = <f64>mantissa / (lastMark == 0x2e ? 1000 : 1)
+    const comma = <f64>mantissa / (lastMark == 0x2c ? 1000 : 1)
+    addToPart(s + O_POINT_PART, negative ? -point : point, lastMark == 0x2e ? KIND_NUMBER : KIND_INTEGER, lastMark == 0x2e ? F_DECIMAL : F_GROUPS_COMMA)
+    addToPart(s + O_COMMA_PART, negative ? -comma : comma, lastMark == 0x2c ? KIND_NUMBER : KIND_INTEGER, lastMark == 0x2c ? F_DECIMAL_COMMA : F_GROUPS_POINT)
+    // Numeric either way: the kind the rest of the column sees (the parts hold each mark's).
+    return KIND_INTEGER
+  }
+  if (fits != (column & (POINT | COMMA))) store<i32>(s + O_DECIMAL, (column & PREFER_COMMA) | fits)
+  const mark = fits == POINT ? 0x2e : 0x2c
+  const fraction = lastMark == mark ? lastRun : 0
+  const value = numberValue(p, n, mantissa, significant, dropped - fraction + exponent, mark == 0x2c)
+  if (!isFinite(value)) return KIND_STRING
+  let format: i64
+  if (firstMark == mark) format = exponential ? F_EXPONENT : mark == 0x2e ? F_DECIMAL : F_DECIMAL_COMMA
+  else if (mark == 0x2e) format = fraction > 0 ? F_GROUPS_COMMA_POINT : F_GROUPS_COMMA
+  else format = fraction > 0 ? F_GROUPS_POINT_COMMA : F_GROUPS_POINT
+  addValue(s, negative ? -value : value, format)
+  return firstMark == mark || fraction > 0 ? KIND_NUMBER : KIND_INTEGER
+}
+
+/**
+ * The magnitude of `mantissa` (its first 19 significant digits of `significant`) times 10^scale; past the exact fast
+ * path, JavaScript's parse of the text (read with a decimal comma where `comma`).
+ */
+function numberValue (p: usize, n: i32, mantissa: u64, significant: i32, scale: i32, comma: bool): f64 {
+  if (mantissa == 0) return 0
+  if (significant <= 15 && scale >= -22 && scale <= 22) {
     // Exact: both factors are exact doubles, so one rounding gives the correctly rounded value (Clinger).
     const m = <f64>mantissa
-    value = scale >= 0 ? m * load<f64>(POW10 + (<usize>scale << 3)) : m / load<f64>(POW10 + (<usize>(-scale) << 3))
-  } else {
-    value = Math.abs(parseNumber(p, n))
-    if (!isFinite(value)) return KIND_STRING
+    return scale >= 0 ? m * load<f64>(POW10 + (<usize>scale << 3)) : m / load<f64>(POW10 + (<usize>(-scale) << 3))
   }
-  addValue(s, negative ? -value : value, format)
-  return kind
+  return Math.abs(parseNumber(p, n, comma))
 }
 
 @inline function addValue (s: usize, value: f64, format: i64): void {
@@ -592,6 +660,19 @@ function number (s: usize, p: usize, n: i32): i32 {
   if (value < load<f64>(s + O_NUM_MIN)) store<f64>(s + O_NUM_MIN, value)
   if (value > load<f64>(s + O_NUM_MAX)) store<f64>(s + O_NUM_MAX, value)
   addNumber(s, value)
+}
+
+/** Adds a number one decimal mark reads so (and the other not) to that mark's part: no sum of these overflows. */
+function addToPart (part: usize, value: f64, kind: i32, format: i64): void {
+  store<i64>(part + PART_FORMATS, load<i64>(part + PART_FORMATS) | format)
+  store<i32>(part + PART_KINDS, load<i32>(part + PART_KINDS) | kind)
+  if (value < load<f64>(part + PART_MIN)) store<f64>(part + PART_MIN, value)
+  if (value > load<f64>(part + PART_MAX)) store<f64>(part + PART_MAX, value)
+  const sum = load<f64>(part + PART_SUM)
+  const t = sum + value
+  const c = Math.abs(sum) >= Math.abs(value) ? (sum - t) + value : (value - t) + sum
+  store<f64>(part + PART_SUM, t)
+  store<f64>(part + PART_SUM_C, load<f64>(part + PART_SUM_C) + c)
 }
 
 const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20

@@ -5,7 +5,7 @@
 // every data field goes to the profiler (csv-profile.as.ts) whole: a field cut by the end of a chunk is kept and
 // moved to the front of the buffer before the next chunk is written after it, so the profiler always sees a field
 // in one piece. Offsets that outlive a chunk are stream offsets (`base` is that of the buffer's first byte).
-import { profileColumns, profileField, profileInit } from './csv-profile.as'
+import { COMMA, POINT, PREFER_COMMA, profileColumns, profileField, profileInit } from './csv-profile.as'
 
 export { profileInit, profileColumns, columnsBase, columnStride, distinctBound, sketchBits, samplesBase, takeSamples, valueAt, profileValue } from './csv-profile.as'
 
@@ -120,8 +120,9 @@ export function reset (limit: i32, delimiterByte: i32, quoteByte: i32, commentBy
   misses = 0
   blankLines = 0
   blankLinesBeforeHeader = 0
-  // Where semicolons delimit, commas may be decimal separators (1,5), as Excel writes numbers where it uses them.
-  profileInit(columnLimit, delimiterByte == 0x3b)
+  // Where commas delimit, a point is the decimal mark (1,234.5); elsewhere a comma may be (1.234,5), and where
+  // semicolons delimit, as Excel writes numbers where it uses them, a column that fits both reads the comma.
+  profileInit(columnLimit, delimiterByte == 0x2c ? POINT : delimiterByte == 0x3b ? POINT | COMMA | PREFER_COMMA : POINT | COMMA)
 }
 
 /** Moves the unfinished field to the front and returns where the next bytes go (at most `room()` of them). */

@@ -28,29 +28,43 @@ t.test('the seed sample: the seed\'s fields as before, and a profile of its five
   t.same({ ...found.profile, sha256: '' }, { ...(await parseFully(() => [Buffer.from(SEED)])).profile, sha256: '' }, 'csv-parse\'s path profiles alike')
 })
 
-t.test('decimal commas are numbers where semicolons delimit, as a German Excel writes them, and strings elsewhere', async t => {
-  // Excel's "CSV" on a German Windows: a sep= line, Windows-1252 (ß, ä), amounts with decimal commas, day-first dates.
+t.test('decimal commas and grouped thousands are numbers where semicolons delimit, as a German Excel writes them', async t => {
+  // Excel's "CSV" on a German Windows: a sep= line, Windows-1252 (ß, ä), amounts with decimal commas and thousands
+  // grouped by points, day-first dates.
   const excel = Buffer.from('sep=;\r\nKunde;Straße;Betrag;Menge;Datum;Geändert\r\n' +
-    'Müller;Hauptstr. 1;1234,50;3;31.01.2026;31.01.2026 17:05\r\nSchäfer;Ring 7;-0,75;1,5;01.02.2026;01.02.2026 08:00:30\r\n', 'latin1')
+    'Müller;Hauptstr. 1;1.234,50;3;31.01.2026;31.01.2026 17:05\r\nSchäfer;Ring 7;-0,75;1,5;01.02.2026;01.02.2026 08:00:30\r\n', 'latin1')
   for (const read of [extractCsvMetadata, parseFully]) {
     const found = await read(() => [excel])
     t.match(found, { encoding: 'windows-1252', dialect: { delimiter: ';' }, column_names: ['Kunde', 'Straße', 'Betrag', 'Menge', 'Datum', 'Geändert'] })
     t.same(found.profile.columns.map(c => [c.type, c.formats, c.min, c.max]), [
-      ['string', [], null, null], ['string', [], null, null], ['number', ['1,5'], -0.75, 1234.5], ['number', ['123', '1,5'], 1.5, 3],
+      ['string', [], null, null], ['string', [], null, null], ['number', ['1,5', '1.234,5'], -0.75, 1234.5], ['number', ['123', '1,5'], 1.5, 3],
       ['date', ['DD.MM.YYYY'], '2026-01-31', '2026-02-01'],
       ['datetime', ['DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS'], '2026-01-31T17:05:00', '2026-02-01T08:00:30']
     ], read.name)
   }
   const comma = await column(['1234,50', '-0,75'])
-  t.match(comma.fast, { type: 'string', formats: [] }, 'where commas delimit, a quoted 1234,50 is text')
-  const tab = await extractCsvMetadata(() => [Buffer.from('a\tb\n1,5\t2\n')])
-  t.equal(tab.profile.columns[0]!.type, 'string', 'where tabs delimit, a comma may separate thousands: 1,5 stays text')
+  t.match(comma.fast, { type: 'string', formats: [] }, 'where commas delimit, a point is the decimal mark: a quoted 1234,50 is text')
+})
+
+t.test('the decimal mark is the one every number of the column fits; 1,234 and 1.234 alone read as the delimiter suggests', async t => {
+  const profiles = async (text: string) => (await extractCsvMetadata(() => [Buffer.from(text)])).profile.columns.map(c => [c.type, c.formats, c.min, c.max])
+  // Where tabs delimit, the German Excel's "Unicode text" export among them, either mark; a column both fit reads the point.
+  t.same(await profiles('a\tb\tc\n1,5\t1,234\t1.234\n2\t2,500\t2.5\n'), [
+    ['number', ['123', '1,5'], 1.5, 2], ['integer', ['1,234'], 1234, 2500], ['number', ['1.5'], 1.234, 2.5]
+  ])
+  // Where semicolons delimit, the comma.
+  t.same(await profiles('a;b\n1,234;1.234\n2,500;12.345\n'), [['number', ['1,5'], 1.234, 2.5], ['integer', ['1.234'], 1234, 12345]])
+  t.same(await profiles('a;b\n1.234;1,5\n2,5;1.5\n'), [['number', ['1,5', '1.234'], 2.5, 1234], ['string', [], null, null]],
+    'a comma decides 1.234; a point and a comma as decimal marks in one column make text')
 })
 
 const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
   ['integers, a signed zero and leading zeros', ['-0', '007', '+5', '12'], { type: 'integer', formats: ['123', '0123'], min: -0, max: 12, mean: 6 }],
   ['a decimal widens integers to number', ['1', '2.5', '1e2'], { type: 'number', formats: ['123', '1.5', '1e3'], min: 1, max: 100 }],
-  ['padded numbers and thousands separators are strings', [' 12', '1,234'], { type: 'string', formats: [], min: null, mean: null }],
+  ['padded numbers are strings', [' 12', '12'], { type: 'string', formats: [], min: null, mean: null }],
+  ['thousands grouped by commas, as Excel writes numbers where commas delimit', ['1,234.50', '12,345,678', '-0.5', '1,000'],
+    { type: 'number', formats: ['1.5', '1,234', '1,234.5'], min: -0.5, max: 12345678, mean: 3086978 }],
+  ['groups of three after one to three digits, not from 0: others are strings', ['1,23,456', '0,123', '1234,567'], { type: 'string' }],
   ['a number too large for a double is a string', ['1e308', '1e309'], { type: 'string' }],
   ['two huge numbers still have a mean', ['1e308', '1.5e308'], { type: 'number', mean: 1.25e308 }],
   ['an impossible date makes a string', ['2024-02-29', '2024-02-30'], { type: 'string' }],

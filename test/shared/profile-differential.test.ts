@@ -27,8 +27,11 @@ t.teardown(() => Promise.all(pools.map(pool => pool.close())))
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const INTEGER = /^[+-]?(\d+)$/
-/** A decimal comma, read where semicolons delimit: digits on both sides. */
+/** A decimal comma: digits on both sides. */
 const COMMA_NUMBER = /^[+-]?\d+,\d+([eE][+-]?\d+)?$/
+/** Thousands grouped by commas (a point the decimal mark), or by points (a comma the decimal mark). */
+const COMMA_GROUPS = /^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$/
+const POINT_GROUPS = /^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 /** Day first, with dots: DD.MM.YYYY, or that with a space and H:MM[:SS]. */
 const DOTTED = /^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
@@ -37,8 +40,31 @@ const SLASHED = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/
 
 type Kind = 'boolean' | 'integer' | 'number' | 'date' | 'datetime' | 'string'
-/** `slash`: a date with slashes, whose reading the column decides: its two first numbers, year and time of day (µs). */
-interface Typed { kind: Kind, format?: string, number?: number, instant?: bigint, iso?: string, slash?: [number, number, number, number] }
+/**
+ * `slash`: a date with slashes, whose reading the column decides: its two first numbers, year and time of day (µs).
+ * `marks`: a number, as the decimal marks that read it read it; the column decides which.
+ */
+interface Typed { kind: Kind, format?: string, number?: number, instant?: bigint, iso?: string, slash?: [number, number, number, number], marks?: Marks }
+type Mark = 'point' | 'comma'
+type Marks = Partial<Record<Mark, Typed>>
+
+/** What a point and a comma as the decimal mark each make of a value, or undefined where neither makes a number. */
+function numberMarks (v: string): Marks | undefined {
+  const marks: Marks = {}
+  if (INTEGER.test(v)) {
+    const digits = INTEGER.exec(v)![1]!
+    marks.point = marks.comma = { kind: 'integer', format: digits.length > 1 && digits.startsWith('0') ? '0123' : '123', number: Number(v) }
+  } else if (NUMBER.test(v)) {
+    marks.point = { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1.5', number: Number(v) }
+    if (!v.includes('.')) marks.comma = marks.point
+  } else if (COMMA_GROUPS.test(v)) {
+    marks.point = { kind: v.includes('.') ? 'number' : 'integer', format: v.includes('.') ? '1,234.5' : '1,234', number: Number(v.replaceAll(',', '')) }
+  }
+  if (COMMA_NUMBER.test(v)) marks.comma = { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1,5', number: Number(v.replace(',', '.')) }
+  else if (POINT_GROUPS.test(v)) marks.comma = { kind: v.includes(',') ? 'number' : 'integer', format: v.includes(',') ? '1.234,5' : '1.234', number: Number(v.replaceAll('.', '').replace(',', '.')) }
+  for (const mark of ['point', 'comma'] as const) if (marks[mark] !== undefined && !Number.isFinite(marks[mark].number)) delete marks[mark]
+  return Object.keys(marks).length === 0 ? undefined : marks
+}
 
 /** An instant in microseconds as ISO 8601 without a zone, to the second. */
 function naiveIso (micros: bigint): string {
@@ -57,15 +83,12 @@ function dayOf (y: number, m: number, d: number): number | undefined {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d ? date.getTime() / 86_400_000 : undefined
 }
 
-function typeValue (v: string, decimalComma: boolean): Typed {
+function typeValue (v: string): Typed {
   for (const [format, pair] of [['true/false', ['true', 'false']], ['True/False', ['True', 'False']], ['TRUE/FALSE', ['TRUE', 'FALSE']]] as const) {
     if ((pair as readonly string[]).includes(v)) return { kind: 'boolean', format }
   }
-  const integer = INTEGER.exec(v)
-  if (integer !== null) return { kind: 'integer', format: integer[1]!.length > 1 && integer[1]!.startsWith('0') ? '0123' : '123', number: Number(v) }
-  if (NUMBER.test(v) && Number.isFinite(Number(v))) return { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1.5', number: Number(v) }
-  const point = v.replace(',', '.')
-  if (decimalComma && COMMA_NUMBER.test(v) && Number.isFinite(Number(point))) return { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1,5', number: Number(point) }
+  const marks = numberMarks(v)
+  if (marks !== undefined) return { kind: 'number', marks }
   const date = DATE.exec(v)
   if (date !== null) {
     const day = dayOf(Number(date[1]), Number(date[2]), Number(date[3]))
@@ -148,9 +171,19 @@ function readSlashes (typed: Typed[]): Typed[] {
   })
 }
 
-function referenceColumn (name: string, values: string[], decimalComma: boolean): ColumnProfile {
+/**
+ * Numbers as their column reads them: with the decimal mark every one fits of those the delimiter allows (a point
+ * where commas delimit; else either, the comma preferred where semicolons do), else as strings.
+ */
+function readMarks (typed: Typed[], delimiter: string): Typed[] {
+  const allowed: Mark[] = delimiter === ',' ? ['point'] : delimiter === ';' ? ['comma', 'point'] : ['point', 'comma']
+  const left = allowed.filter(mark => typed.every(x => x.marks === undefined || x.marks[mark] !== undefined))
+  return typed.map(x => x.marks === undefined ? x : left.length === 0 ? { kind: 'string' } : x.marks[left[0]!]!)
+}
+
+function referenceColumn (name: string, values: string[], delimiter: string): ColumnProfile {
   const kept = values.filter(v => v !== '' && !(NULL_TOKENS as readonly string[]).includes(v))
-  const typed = readSlashes(kept.map(v => typeValue(v, decimalComma)))
+  const typed = readMarks(readSlashes(kept.map(v => typeValue(v))), delimiter)
   const kinds = new Set(typed.map(x => x.kind))
   const families = new Set([...kinds].map(k => k === 'integer' || k === 'number' ? 'numeric' : k === 'date' || k === 'datetime' ? 'temporal' : k))
   const type = kinds.size === 0
@@ -216,7 +249,7 @@ function referenceProfile (bytes: Buffer, found: CsvMetadata): FileProfile {
     bytes: Buffer.byteLength(text),
     rows: rows.length,
     null_tokens: [...NULL_TOKENS],
-    columns: found.column_names.map((name, i) => referenceColumn(name, rows.map(r => r[i]!), found.dialect.delimiter === ';'))
+    columns: found.column_names.map((name, i) => referenceColumn(name, rows.map(r => r[i]!), found.dialect.delimiter))
   }
 }
 
@@ -247,8 +280,13 @@ const POOLS = {
   integer: ['0', '-0', '+5', '007', '42', '-17', '9007199254740993', '12345678901234567890', '00', '12345678', '123456789', '99999999', '00000000'],
   number: ['1.5', '-0.25', '.5', '5.', '1e308', '-1e308', '1e309', '1E-5', '3.14159265358979323846', '0.1', '2.5e-3', '1e-400', '-.5e+2', '1.7976931348623157e308',
     '12.34', '0.07', '1234567.8', '9999999.9', '00.5', '123456.78', '1.000000',
-    // Numbers where semicolons delimit, strings elsewhere.
-    '1,5', '-0,25', '12345678,9', '0,1', '1,234e2', '3,14159265358979323846', '+00,5'],
+    // Numbers with a decimal comma: where commas delimit, strings.
+    '1,5', '-0,25', '12345678,9', '0,1', '1,234e2', '3,14159265358979323846', '+00,5', '01,234', '1,2345',
+    // Thousands grouped: by commas (a point the decimal mark), by points (a comma), or either (1,234 and 1.234).
+    '1,234', '-12,345', '123,456', '1.234', '+12.345', '1,234,567', '12,345.67', '-1,234.5', '1.234.567', '1.234,5', '1.234.567,89',
+    '1,234,567,890,123,456,789,012.5', '9.999.999.999.999.999.999,99', '1.234e2'],
+  // Mostly values either decimal mark reads (as different numbers), so a column often stays undecided to its end.
+  thousands: ['1,234', '1.234', '-12,345', '999.999', '+100,000', '42', '-7', '0', '1,234', '5.000', '1,234,567', '1.234.567'],
   boolean: ['true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'yes', 'tRUE'],
   date: ['2024-02-29', '2023-02-29', '2024-02-30', '1999-12-31', '2000-01-01', '0999-05-05', '2024-13-01', '2024-04-31',
     '2024-00-10', '2024-01-00', '2100-02-29', '2000-02-29', '2023-02-28', '2024-04-30', '2024-1a-01', '2024-01-0', '2024/01/01',
@@ -264,8 +302,9 @@ const POOLS = {
     '1/5/2026 9:05', '12/31/2026 23:59:59', '31/12/2026 00:00', '1/5/2026 24:00', '1/5/2026 9:5', '1/5/2026 09:05:60', '1/5/2026T09:05',
     '1/5/2026 9:05 PM', '12/31/2026 12:00:00 AM', '1/5/2026 12:30 pm', '31/12/2026 11:59:59 PM', '1/5/2026 13:30 PM', '1/5/2026 0:30 AM',
     '1/5/2026 2:30PM', '1/5/2026 2:30 P', '1/5/2026 2:30 PMX', '01.02.2026 2:30 PM'],
-  string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,234', '12/05/24', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
-    '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78', '5,', ',5', '1,2,3', '1.234,5', '1,5.5'],
+  string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,23,456', '12/05/24', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
+    '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78', '5,', ',5', '1,2,3', '1,5.5', '1,234.', '1.234.5',
+    '0,123,456', '1,2345.6', '1,234e2.5', '12,34,567', '1,234,56', '1.234,5.6'],
   missing: [...NULL_TOKENS, '', '']
 } as const
 type Pool = keyof typeof POOLS
@@ -349,7 +388,7 @@ t.test('every value of the pools, alone in a column, is typed and measured as th
   for (const [pool, values] of Object.entries(POOLS)) {
     for (const value of values) {
       if (/[\r\n"]/.test(value)) continue
-      for (const delimiter of [',', ';']) {
+      for (const delimiter of [',', ';', '\t']) {
         if (value.includes(delimiter)) continue
         const bytes = Buffer.from(`v${delimiter}w\n${value}${delimiter}x\n${value}${delimiter}y\n`)
         const reference = referenceProfile(bytes, await parseFully(() => [bytes]))
@@ -368,22 +407,23 @@ t.test('two scanners over consecutive records merge into the profile of one scan
   const simple = fc.record({
     columns: fc.array(fc.constantFrom(...poolNames.filter(p => p !== 'string')), { minLength: 1, maxLength: 4 }),
     rows: fc.array(fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), { minLength: 2, maxLength: 30 }),
-    at: fc.nat()
+    at: fc.nat(),
+    delimiter: fc.constantFrom(',', ';', '\t')
   })
-  await fc.assert(fc.property(simple, ({ columns, rows, at }) => {
-    // Joined by commas unquoted: the values with a comma (decimal commas) are left out.
-    const lines = rows.map(row => columns.map((pool, i) => { const values = POOLS[pool].filter(v => !v.includes(',')); return values[row[i]! % values.length]! }).map(v => v === '' ? '""' : v).join(','))
+  await fc.assert(fc.property(simple, ({ columns, rows, at, delimiter }) => {
+    // Joined unquoted: the values holding the delimiter are left out.
+    const lines = rows.map(row => columns.map((pool, i) => { const values = POOLS[pool].filter(v => !v.includes(delimiter)); return values[row[i]! % values.length]! }).map(v => v === '' ? '""' : v).join(delimiter))
     const names = columns.map((_, i) => `c${i}`)
     const cut = 1 + at % (lines.length - 1)
-    const dialect = { delimiter: ',', quote: '"', comment: null }
+    const dialect = { delimiter, quote: '"', comment: null }
     const scanned = (text: string, firstIsData: boolean) => {
       const scanner = new CsvScanner(DEFAULT_LIMITS.maxRecordBytes, dialect, { maxColumns: 100, firstIsData })
       scanner.push(Buffer.from(text))
       scanner.end()
       return scanner
     }
-    const whole = scanned(names.join(',') + '\n' + lines.join('\n') + '\n', false)
-    const first = scanned(names.join(',') + '\n' + lines.slice(0, cut).join('\n') + '\n', false)
+    const whole = scanned(names.join(delimiter) + '\n' + lines.join('\n') + '\n', false)
+    const first = scanned(names.join(delimiter) + '\n' + lines.slice(0, cut).join('\n') + '\n', false)
     const second = scanned(lines.slice(cut).join('\n') + '\n', true)
     const file = { sha256: '', bytes: 0, rows: lines.length }
     const merged = fileProfile(mergeStates(first.profileState(), second.profileState()), names, file)
