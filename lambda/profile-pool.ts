@@ -1,6 +1,7 @@
 // The core's PieceProfiler on worker_threads: a few threads, started when first needed, each profiling one piece
 // at a time. Bundled, the worker is `profile-worker.mjs` beside the handler's `index.mjs` (scripts/build.ts,
-// embedded/lambda-bundle.ts); from source, `profile-worker.ts`. Idle threads do not keep the process alive.
+// embedded/lambda-bundle.ts); from source, `profile-worker.ts` bundled. Idle threads do not keep the process alive.
+import { createRequire } from 'node:module'
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -9,11 +10,26 @@ import type { PieceJob, PieceProfiler, PieceResult } from '../shared/csv-pieces.
 const EXTENSION = extname(fileURLToPath(import.meta.url))
 export const WORKER_URL = new URL(`./profile-worker${EXTENSION}`, import.meta.url)
 
-/** A thread running the worker; from source (tests, scripts), it first registers tsx to load TypeScript. */
+/** A thread running the worker; from source, its bundle, with plain Node options (it needs none of the process's loaders). */
 export function startWorker (): Worker {
   if (EXTENSION !== '.ts') return new Worker(WORKER_URL)
-  const tsx = import.meta.resolve('tsx/esm/api')
-  return new Worker(`import(${JSON.stringify(tsx)}).then(api => { api.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`, { eval: true })
+  return new Worker(sourceBundle(), { execArgv: ['--enable-source-maps'] })
+}
+
+let bundle: URL | undefined
+
+/**
+ * From source (tests, scripts): the worker bundled once per process by esbuild, as the build bundles it, and run as
+ * a data: URL. Not a TypeScript loader in each thread: on Node 20 each would start its own module-hooks thread,
+ * and terminating a thread with one sometimes never reports its exit, so an awaited close never settled.
+ */
+function sourceBundle (): URL {
+  if (bundle === undefined) {
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild')
+    const { outputFiles } = buildSync({ entryPoints: [fileURLToPath(WORKER_URL)], bundle: true, platform: 'node', format: 'esm', sourcemap: 'inline', write: false, logLevel: 'warning' })
+    bundle = new URL('data:text/javascript;base64,' + Buffer.from(outputFiles[0]!.contents).toString('base64'))
+  }
+  return bundle
 }
 /** Bytes per piece: large enough that a piece's round trip is small beside its scan, small enough to spread a file. */
 export const PIECE_BYTES = 4 << 20
