@@ -502,29 +502,29 @@ function boolean (s: usize, p: usize, n: i32): i32 {
 }
 
 /**
- * Up to 8 bytes of digits around one point inside them (`x`: the bytes XOR '0'), read at once where the column may
- * read a point: false, for the full reader, when they are not such digits or may be grouped thousands (1.234).
+ * Up to 8 bytes of digits around one decimal `mark` inside them (`x`: the bytes XOR '0'), read at once where the
+ * column reads that mark: false, for the full readers, when they are not such digits, or the column may read the
+ * other mark and they may be grouped thousands (1.234, 1,234).
  */
-@inline function shortDecimal (s: usize, x: u64, n: i32): bool {
-  // '.' ^ '0' is 0x1e: the point is the first zero byte of z.
-  const z = x ^ 0x1e1e1e1e1e1e1e1e
+@inline function shortDecimal (s: usize, x: u64, n: i32, mark: i32): bool {
+  // The mark is the first zero byte of z: '.' ^ '0' is 0x1e, ',' ^ '0' is 0x1c.
+  const z = x ^ (mark == POINT ? 0x1e1e1e1e1e1e1e1e : 0x1c1c1c1c1c1c1c1c)
   const dot = <i32>ctz((z - 0x0101010101010101) & ~z & HIGH_BITS) >> 3
-  if (dot < 1 || dot >= n - 1 || (dot == n - 4 && dot <= 3 && (x & 0xff) != 0)) return false
+  const marks = load<i32>(s + O_DECIMAL)
+  if (dot < 1 || dot >= n - 1 || (marks & mark) == 0) return false
+  const other = (POINT | COMMA) & ~mark
+  if ((marks & other) != 0 && dot == n - 4 && dot <= 3 && (x & 0xff) != 0) return false
   const below: u64 = (<u64>1 << (<u64>dot << 3)) - 1
   const digits = ((x & below) | ((x >> 8) & ~below)) << (<u64>(9 - n) << 3)
-  const marks = load<i32>(s + O_DECIMAL)
-  if (!allDigits(digits) || (marks & POINT) == 0) return false
-  if ((marks & COMMA) != 0) store<i32>(s + O_DECIMAL, marks & ~COMMA)
-  addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), F_DECIMAL)
+  if (!allDigits(digits)) return false
+  if ((marks & other) != 0) store<i32>(s + O_DECIMAL, marks & ~other)
+  addValue(s, <f64>eightDigits(digits) / load<f64>(POW10 + (<usize>(n - 1 - dot) << 3)), mark == POINT ? F_DECIMAL : F_DECIMAL_COMMA)
   return true
 }
 
 /**
- * [sign] digits [e [sign] digits], or with a decimal mark, as each mark the column may still read reads it: with a
- * point, 1.5, .5, 5. and 1,234,567.5 (commas grouping thousands); with a comma, 1,5 and 1.234.567,5. Grouped
- * thousands: one to three digits, not from 0, then groups of three, and no exponent. A value one mark alone reads
- * leaves the column that mark; 1,234 and 1.234 fit both, as different numbers, and count in each mark's part until
- * the column decides (csv-profile.ts). A number a double cannot hold, or that no mark left reads, is a string.
+ * [sign] digits [. digits] [e [sign] digits], or [sign] . digits [...]: read here, the common case; numbers with a
+ * comma, or a point that may group thousands, are read by markedNumber. A number a double cannot hold is a string.
  */
 function number (s: usize, p: usize, n: i32): i32 {
   // Up to 8 bytes of digits, or of digits around one point inside them, read at once (the buffers are padded).
@@ -536,8 +536,96 @@ function number (s: usize, p: usize, n: i32): i32 {
       addValue(s, <f64>eightDigits(aligned), format)
       return KIND_INTEGER
     }
-    if (shortDecimal(s, x, n)) return KIND_NUMBER
+    if (shortDecimal(s, x, n, POINT) || shortDecimal(s, x, n, COMMA)) return KIND_NUMBER
   }
+  let i = 0
+  const negative = byteAt(p, 0) == 0x2d
+  if (negative || byteAt(p, 0) == 0x2b) i = 1
+  let mantissa: u64 = 0
+  let significant = 0
+  let scale = 0
+  const intStart = i
+  while (i < n && byteAt(p, i) == 0x30) i++
+  for (; i < n; i++) {
+    const d = byteAt(p, i) - 0x30
+    if (<u32>d >= 10) break
+    if (significant < 19) mantissa = mantissa * 10 + <u64>d
+    else scale++
+    significant++
+  }
+  const intDigits = i - intStart
+  let format: i64
+  let kind: i32
+  if (i == n) {
+    if (intDigits == 0) return KIND_STRING
+    format = intDigits > 1 && byteAt(p, intStart) == 0x30 ? F_LEADING_ZERO : F_INTEGER
+    kind = KIND_INTEGER
+  } else {
+    format = 0
+    if (byteAt(p, i) == 0x2c) return markedNumber(s, p, n)
+    if (byteAt(p, i) == 0x2e) {
+      i++
+      const fracStart = i
+      while (i < n && digit(byteAt(p, i))) {
+        const d = byteAt(p, i) - 0x30
+        if (significant > 0 || d != 0) {
+          if (significant < 19) {
+            mantissa = mantissa * 10 + <u64>d
+            scale--
+          }
+          significant++
+        } else {
+          scale--
+        }
+        i++
+      }
+      const fracDigits = i - fracStart
+      if (intDigits + fracDigits == 0) return KIND_STRING
+      const marks = load<i32>(s + O_DECIMAL)
+      // 1.234.567 and 1.234,5 group thousands; so may 1.234, where the column may read a comma.
+      if (i < n && (byteAt(p, i) == 0x2e || byteAt(p, i) == 0x2c)) return markedNumber(s, p, n)
+      if ((marks & COMMA) != 0 && i == n && fracDigits == 3 && intDigits <= 3 && byteAt(p, intStart) != 0x30) return markedNumber(s, p, n)
+      // A point is the decimal mark: a column that may read only a comma makes it a string.
+      if ((marks & POINT) == 0) return KIND_STRING
+      if ((marks & COMMA) != 0) store<i32>(s + O_DECIMAL, marks & ~COMMA)
+      format = F_DECIMAL
+    } else if (intDigits == 0) {
+      return KIND_STRING
+    }
+    if (i < n && (byteAt(p, i) | 0x20) == 0x65) {
+      i++
+      let expNegative = false
+      if (i < n && (byteAt(p, i) == 0x2d || byteAt(p, i) == 0x2b)) {
+        expNegative = byteAt(p, i) == 0x2d
+        i++
+      }
+      const expStart = i
+      let exponent = 0
+      while (i < n && digit(byteAt(p, i))) {
+        if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
+        i++
+      }
+      if (i == expStart) return KIND_STRING
+      scale += expNegative ? -exponent : exponent
+      format = F_EXPONENT
+    }
+    if (i != n) return KIND_STRING
+    kind = KIND_NUMBER
+  }
+  const value = numberValue(p, n, mantissa, significant, scale, false)
+  if (!isFinite(value)) return KIND_STRING
+  addValue(s, negative ? -value : value, format)
+  return kind
+}
+
+/**
+ * A number with a comma, or with a point that may group thousands, as each decimal mark the column may still read
+ * reads it: with a point, 1,234,567.5 (commas grouping thousands); with a comma, 1,5 and 1.234.567,5. Grouped
+ * thousands: one to three digits, not from 0, then groups of three, and no exponent. A value one mark alone reads
+ * leaves the column that mark; 1,234 and 1.234 fit both, as different numbers, and count in each mark's part until
+ * the column decides (csv-profile.ts). A number a double cannot hold, or that no mark left reads, is a string.
+ */
+function markedNumber (s: usize, p: usize, n: i32): i32 {
   let i = 0
   const negative = byteAt(p, 0) == 0x2d
   if (negative || byteAt(p, 0) == 0x2b) i = 1
@@ -645,7 +733,7 @@ function number (s: usize, p: usize, n: i32): i32 {
  * The magnitude of `mantissa` (its first 19 significant digits of `significant`) times 10^scale; past the exact fast
  * path, JavaScript's parse of the text (read with a decimal comma where `comma`).
  */
-function numberValue (p: usize, n: i32, mantissa: u64, significant: i32, scale: i32, comma: bool): f64 {
+@inline function numberValue (p: usize, n: i32, mantissa: u64, significant: i32, scale: i32, comma: bool): f64 {
   if (mantissa == 0) return 0
   if (significant <= 15 && scale >= -22 && scale <= 22) {
     // Exact: both factors are exact doubles, so one rounding gives the correctly rounded value (Clinger).
