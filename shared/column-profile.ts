@@ -24,7 +24,7 @@ export const DistinctCount = Type.Object({
 export const ColumnProfile = Type.Object({
   name: Type.String({ description: 'Column name (column_N without a header).', examples: ['age'] }),
   type: ColumnType,
-  formats: Type.Array(Type.String(), { description: 'The formats seen for the type, e.g. `YYYY-MM-DD`, `DD.MM.YYYY` (day first, with dots), `MM/DD/YYYY` or `DD/MM/YYYY` (with slashes, whichever reading fits every such value in the column), `true/false`, `1e3`, `1,5` (a decimal comma), `1,234.5` or `1.234,5` (thousands grouped; the column reads the decimal mark every number in it fits).', examples: [['YYYY-MM-DD']] }),
+  formats: Type.Array(Type.String(), { description: 'The formats seen for the type, e.g. `YYYY-MM-DD`, `DD.MM.YYYY` (day first, with dots), `MM/DD/YYYY` or `DD/MM/YYYY` (with slashes, whichever reading fits every such value in the column), `true/false`, `1e3`, `1,5` (a decimal comma), `1,234.5`, `1.234,5` or `1 234,5` (thousands grouped; the column reads the decimal mark every number in it fits).', examples: [['YYYY-MM-DD']] }),
   values: Type.Integer({ minimum: 0, description: 'Fields that are neither empty nor a null token.', examples: [2] }),
   empty: Type.Integer({ minimum: 0, description: 'Empty fields (zero characters; a quoted "" too).', examples: [0] }),
   nulls: Type.Integer({ minimum: 0, description: 'Fields equal to a null token (see null_tokens).', examples: [0] }),

@@ -5,7 +5,8 @@
 // - a value is a boolean (true/false, True/False, TRUE/FALSE), an integer ([+-]digits; leading zeros allowed, as
 //   DuckDB and Frictionless read them, with the format `0123` reported), a number ([+-]digits[.digits][e[+-]digits],
 //   also `.5` and `5.`, that a double can hold: 1e309 is a string), either maybe with thousands grouped (one to three
-//   digits, not from 0, then groups of three: 1,234,567.5, or 1.234.567,5 where a comma is the decimal mark), a date
+//   digits, not from 0, then groups of three: 1,234,567.5, or 1.234.567,5 where a comma is the decimal mark, or by
+//   spaces, U+00A0 or U+202F, or apostrophes, ' or U+2019, before either mark: 1 234 567,5, 1'234'567.5), a date
 //   (YYYY-MM-DD, DD.MM.YYYY, or D/D/YYYY: a real calendar day) or a datetime (a date, T or a space,
 //   HH:MM[:SS[.fraction]], then Z, ±HH:MM, ±HHMM, ±HH or nothing; or DD.MM.YYYY or D/D/YYYY, a space, H:MM[:SS], and
 //   after D/D/YYYY maybe AM or PM), else a string.
@@ -360,12 +361,13 @@ const FORMATS: string[] = [
   ...['T', ' '].flatMap(separator => SECONDS.flatMap(seconds => ZONES.map(zone => `YYYY-MM-DD${separator}HH:MM${seconds}${zone}`))),
   'YYYY-MM-DD', '123', '0123', '1.5', '1e3', '1,5', 'true/false', 'True/False', 'TRUE/FALSE',
   'DD.MM.YYYY', 'DD.MM.YYYY HH:MM', 'DD.MM.YYYY HH:MM:SS', 'MM/DD/YYYY', 'MM/DD/YYYY HH:MM', 'MM/DD/YYYY HH:MM:SS',
-  'MM/DD/YYYY HH:MM AM/PM', 'MM/DD/YYYY HH:MM:SS AM/PM', '1,234', '1,234.5', '1.234', '1.234,5'
+  'MM/DD/YYYY HH:MM AM/PM', 'MM/DD/YYYY HH:MM:SS AM/PM', '1,234', '1,234.5', '1.234', '1.234,5',
+  '1 234', '1 234.5', '1 234,5', "1'234", "1'234.5", "1'234,5"
 ]
 const bits = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k)
 /** The format bits each type reports, in the order it lists them: dates before datetime shapes, so a widened column reads YYYY-MM-DD first. */
 const FORMATS_OF: Record<ColumnType, number[]> = {
-  empty: [], string: [], boolean: bits(36, 39), integer: [...bits(31, 33), 47, 49], number: [...bits(31, 36), ...bits(47, 51)], date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44, 45, 46]
+  empty: [], string: [], boolean: bits(36, 39), integer: [...bits(31, 33), 47, 49, 51, 54], number: [...bits(31, 36), ...bits(47, 57)], date: [30, 39, 42], datetime: [30, 39, 42, ...bits(0, 30), 40, 41, 43, 44, 45, 46]
 }
 
 function formatsOf (type: ColumnType, seen: bigint, monthFirst: boolean): string[] {

@@ -34,10 +34,10 @@ const wasmModule = new WebAssembly.Module(Buffer.from(CSV_SCAN_WASM, 'base64'))
 
 export function instantiate (): CsvWasm {
   // Only reached for text the profiler already knows is a decimal number, read with a point or (`comma`) a comma as
-  // its decimal mark, the other mark grouping thousands: JavaScript's parse of it without the groups rounds it exactly.
+  // its decimal mark, anything else grouping thousands: JavaScript's parse of it without the groups rounds it exactly.
   const parseNumber = (at: number, length: number, comma: number) => {
     const text = Buffer.from(wasm.memory.buffer, at, length).toString('latin1')
-    return Number(comma !== 0 ? text.replaceAll('.', '').replace(',', '.') : text.replaceAll(',', ''))
+    return Number(comma !== 0 ? text.replace(/[^\d,eE+-]/g, '').replace(',', '.') : text.replace(/[^\d.eE+-]/g, ''))
   }
   const wasm = new WebAssembly.Instance(wasmModule, { env: { parseNumber } }).exports as unknown as CsvWasm
   return wasm

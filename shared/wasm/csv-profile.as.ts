@@ -71,6 +71,12 @@ const F_GROUPS_COMMA: i64 = 1 << 47
 const F_GROUPS_COMMA_POINT: i64 = 1 << 48
 const F_GROUPS_POINT: i64 = 1 << 49
 const F_GROUPS_POINT_COMMA: i64 = 1 << 50
+const F_GROUPS_SPACE: i64 = 1 << 51
+const F_GROUPS_SPACE_POINT: i64 = 1 << 52
+const F_GROUPS_SPACE_COMMA: i64 = 1 << 53
+const F_GROUPS_APOSTROPHE: i64 = 1 << 54
+const F_GROUPS_APOSTROPHE_POINT: i64 = 1 << 55
+const F_GROUPS_APOSTROPHE_COMMA: i64 = 1 << 56
 
 /** The zone of a value without one. */
 export const NAIVE: i32 = 100000
@@ -130,6 +136,9 @@ const PART_KINDS = 40
 export const POINT: i32 = 1
 export const COMMA: i32 = 2
 export const PREFER_COMMA: i32 = 4
+/** Marks that only group thousands, as markedNumber reads them: a space (U+0020, U+00A0, U+202F), an apostrophe (', U+2019). */
+const SPACE: i32 = 0x20
+const APOSTROPHE: i32 = 0x27
 
 /**
  * Bytes the exact sets and the sketches of all columns may take together. Kept small enough for the caches: every
@@ -562,7 +571,9 @@ function number (s: usize, p: usize, n: i32): i32 {
     kind = KIND_INTEGER
   } else {
     format = 0
-    if (byteAt(p, i) == 0x2c) return markedNumber(s, p, n)
+    const c = byteAt(p, i)
+    // A comma; or after one to three digits, what may group thousands: a space (U+0020, U+00A0, U+202F) or an apostrophe (', U+2019).
+    if (c == 0x2c || (intDigits <= 3 && (c == 0x20 || c == 0x27 || c == 0xc2 || c == 0xe2))) return markedNumber(s, p, n)
     if (byteAt(p, i) == 0x2e) {
       i++
       const fracStart = i
@@ -619,11 +630,13 @@ function number (s: usize, p: usize, n: i32): i32 {
 }
 
 /**
- * A number with a comma, or with a point that may group thousands, as each decimal mark the column may still read
- * reads it: with a point, 1,234,567.5 (commas grouping thousands); with a comma, 1,5 and 1.234.567,5. Grouped
- * thousands: one to three digits, not from 0, then groups of three, and no exponent. A value one mark alone reads
- * leaves the column that mark; 1,234 and 1.234 fit both, as different numbers, and count in each mark's part until
- * the column decides (csv-profile.ts). A number a double cannot hold, or that no mark left reads, is a string.
+ * A number with a comma, with a point that may group thousands, or with thousands grouped by spaces or apostrophes,
+ * as each decimal mark the column may still read reads it: with a point, 1,234,567.5 (commas grouping thousands);
+ * with a comma, 1,5 and 1.234.567,5; with either, 1 234 567 (or 1'234'567) then that mark and digits. Grouped
+ * thousands: one to three digits, not from 0, then groups of three, one grouping mark throughout, and no exponent.
+ * A value one mark alone reads leaves the column that mark; 1,234 and 1.234 fit both, as different numbers, and
+ * count in each mark's part until the column decides (csv-profile.ts). A number a double cannot hold, or that no
+ * mark left reads, is a string.
  */
 function markedNumber (s: usize, p: usize, n: i32): i32 {
   let i = 0
@@ -633,8 +646,8 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
   let mantissa: u64 = 0
   let significant = 0
   let dropped = 0
-  // The runs of digits between marks (',' or '.'): the first run's length, the first and last marks, the last run's
-  // length, and whether each run between two marks has three digits after a mark like the first.
+  // The runs of digits between marks (',', '.', SPACE or APOSTROPHE): the first run's length, the first and last
+  // marks, the last run's length, and whether each run between two marks has three digits after a mark like the first.
   let run = 0
   let firstRun = 0
   let marks = 0
@@ -651,19 +664,27 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
         significant++
       }
       run++
-    } else if (c == 0x2c || c == 0x2e) {
-      if (marks == 0) {
-        firstRun = run
-        firstMark = c
-      } else if (run != 3 || lastMark != firstMark) {
-        groups = false
-      }
-      lastMark = c
-      marks++
-      run = 0
-    } else {
+      continue
+    }
+    let mark = c
+    if (c == 0x20 || (c == 0xc2 && i + 1 < n && byteAt(p, i + 1) == 0xa0)) {
+      mark = SPACE
+      i += c == 0x20 ? 0 : 1
+    } else if (c == 0xe2 && i + 2 < n && byteAt(p, i + 1) == 0x80 && (byteAt(p, i + 2) == 0xaf || byteAt(p, i + 2) == 0x99)) {
+      mark = byteAt(p, i + 2) == 0xaf ? SPACE : APOSTROPHE
+      i += 2
+    } else if (c != 0x2c && c != 0x2e && c != APOSTROPHE) {
       break
     }
+    if (marks == 0) {
+      firstRun = run
+      firstMark = mark
+    } else if (run != 3 || lastMark != firstMark) {
+      groups = false
+    }
+    lastMark = mark
+    marks++
+    run = 0
   }
   if (marks == 0) firstRun = run
   const lastRun = run
@@ -688,11 +709,15 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
   // Which marks read it: as thousands grouped by its first mark (maybe then the other mark, decimal), or as one
   // decimal mark (a comma, unlike a point, needs digits on both sides: 5, and ,5 are strings).
   let fits = 0
+  const decimalGroups = firstMark == 0x2c || firstMark == 0x2e
   if (marks == 0) {
     if (firstRun > 0) fits = POINT | COMMA
   } else {
-    if (groups && !exponential && firstRun >= 1 && firstRun <= 3 && byteAt(p, start) != 0x30 && (lastMark == firstMark ? lastRun == 3 : lastRun > 0)) {
-      fits = firstMark == 0x2c ? POINT : COMMA
+    if (groups && !exponential && firstRun >= 1 && firstRun <= 3 && byteAt(p, start) != 0x30) {
+      // Grouped by a comma (a point the decimal mark) or a point (a comma), or by a space or an apostrophe (either,
+      // or the one after the groups).
+      if (lastMark == firstMark) fits = lastRun != 3 ? 0 : firstMark == 0x2c ? POINT : firstMark == 0x2e ? COMMA : POINT | COMMA
+      else if (lastRun > 0 && lastMark != SPACE && lastMark != APOSTROPHE) fits = lastMark == 0x2e ? POINT : COMMA
     }
     if (marks == 1 && firstMark == 0x2e && firstRun + lastRun > 0) fits |= POINT
     if (marks == 1 && firstMark == 0x2c && firstRun > 0 && lastRun > 0) fits |= COMMA
@@ -707,7 +732,7 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
     addValue(s, negative ? -value : value, format)
     return exponential ? KIND_NUMBER : KIND_INTEGER
   }
-  if (fits == (POINT | COMMA)) {
+  if (fits == (POINT | COMMA) && decimalGroups) {
     // 1,234 or 1.234 (at most six digits: exact either way), while the column may read either mark.
     const point = <f64>mantissa / (lastMark == 0x2e ? 1000 : 1)
     const comma = <f64>mantissa / (lastMark == 0x2c ? 1000 : 1)
@@ -717,12 +742,15 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
     return KIND_INTEGER
   }
   if (fits != (column & (POINT | COMMA))) store<i32>(s + O_DECIMAL, (column & PREFER_COMMA) | fits)
-  const mark = fits == POINT ? 0x2e : 0x2c
+  // The decimal mark read (a point where either is: then there is none).
+  const mark = fits == COMMA ? 0x2c : 0x2e
   const fraction = lastMark == mark ? lastRun : 0
   const value = numberValue(p, n, mantissa, significant, dropped - fraction + exponent, mark == 0x2c)
   if (!isFinite(value)) return KIND_STRING
   let format: i64
   if (firstMark == mark) format = exponential ? F_EXPONENT : mark == 0x2e ? F_DECIMAL : F_DECIMAL_COMMA
+  else if (firstMark == SPACE) format = fraction == 0 ? F_GROUPS_SPACE : mark == 0x2e ? F_GROUPS_SPACE_POINT : F_GROUPS_SPACE_COMMA
+  else if (firstMark == APOSTROPHE) format = fraction == 0 ? F_GROUPS_APOSTROPHE : mark == 0x2e ? F_GROUPS_APOSTROPHE_POINT : F_GROUPS_APOSTROPHE_COMMA
   else if (mark == 0x2e) format = fraction > 0 ? F_GROUPS_COMMA_POINT : F_GROUPS_COMMA
   else format = fraction > 0 ? F_GROUPS_POINT_COMMA : F_GROUPS_POINT
   addValue(s, negative ? -value : value, format)

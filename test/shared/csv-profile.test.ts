@@ -56,6 +56,8 @@ t.test('the decimal mark is the one every number of the column fits; 1,234 and 1
   t.same(await profiles('a;b\n1,234;1.234\n2,500;12.345\n'), [['number', ['1,5'], 1.234, 2.5], ['integer', ['1.234'], 1234, 12345]])
   t.same(await profiles('a;b\n1.234;1,5\n2,5;1.5\n'), [['number', ['1,5', '1.234'], 2.5, 1234], ['string', [], null, null]],
     'a comma decides 1.234; a point and a comma as decimal marks in one column make text')
+  // A French Excel groups thousands with U+00A0 (U+202F in newer Windows); either decimal mark may follow a space.
+  t.same(await profiles('Montant;Quantité\n1\u00a0234,56;1\u202f000\n-12 345,5;12\n'), [['number', ['1 234,5'], -12345.5, 1234.56], ['integer', ['123', '1 234'], 12, 1000]])
 })
 
 const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
@@ -65,6 +67,7 @@ const cases: Array<[string, string[], Partial<ColumnProfile>]> = [
   ['thousands grouped by commas, as Excel writes numbers where commas delimit', ['1,234.50', '12,345,678', '-0.5', '1,000'],
     { type: 'number', formats: ['1.5', '1,234', '1,234.5'], min: -0.5, max: 12345678, mean: 3086978 }],
   ['groups of three after one to three digits, not from 0: others are strings', ['1,23,456', '0,123', '1234,567'], { type: 'string' }],
+  ['thousands grouped by an apostrophe, as Swiss exports write them', ["1'234.50", '1\u2019000', '12'], { type: 'number', formats: ['123', "1'234", "1'234.5"], min: 12, max: 1234.5 }],
   ['a number too large for a double is a string', ['1e308', '1e309'], { type: 'string' }],
   ['two huge numbers still have a mean', ['1e308', '1.5e308'], { type: 'number', mean: 1.25e308 }],
   ['an impossible date makes a string', ['2024-02-29', '2024-02-30'], { type: 'string' }],

@@ -29,9 +29,11 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const INTEGER = /^[+-]?(\d+)$/
 /** A decimal comma: digits on both sides. */
 const COMMA_NUMBER = /^[+-]?\d+,\d+([eE][+-]?\d+)?$/
-/** Thousands grouped by commas (a point the decimal mark), or by points (a comma the decimal mark). */
+/** Thousands grouped by commas (a point the decimal mark), by points (a comma), or by spaces or apostrophes (either). */
 const COMMA_GROUPS = /^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$/
 const POINT_GROUPS = /^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$/
+const SPACE_GROUPS = /^[+-]?[1-9]\d{0,2}([ \u00a0\u202f]\d{3})+([.,]\d+)?$/
+const APOSTROPHE_GROUPS = /^[+-]?[1-9]\d{0,2}(['\u2019]\d{3})+([.,]\d+)?$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 /** Day first, with dots: DD.MM.YYYY, or that with a space and H:MM[:SS]. */
 const DOTTED = /^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/
@@ -59,6 +61,14 @@ function numberMarks (v: string): Marks | undefined {
     if (!v.includes('.')) marks.comma = marks.point
   } else if (COMMA_GROUPS.test(v)) {
     marks.point = { kind: v.includes('.') ? 'number' : 'integer', format: v.includes('.') ? '1,234.5' : '1,234', number: Number(v.replaceAll(',', '')) }
+  }
+  for (const [groups, label] of [[SPACE_GROUPS, '1 234'], [APOSTROPHE_GROUPS, "1'234"]] as const) {
+    if (!groups.test(v)) continue
+    const decimal = /[.,]/.exec(v)?.[0]
+    const digits = v.replace(/[^\d.,+-]/g, '').replace(',', '.')
+    const typed: Typed = { kind: decimal === undefined ? 'integer' : 'number', format: label + (decimal === undefined ? '' : decimal + '5'), number: Number(digits) }
+    if (decimal !== ',') marks.point = typed
+    if (decimal !== '.') marks.comma = typed
   }
   if (COMMA_NUMBER.test(v)) marks.comma = { kind: 'number', format: /[eE]/.test(v) ? '1e3' : '1,5', number: Number(v.replace(',', '.')) }
   else if (POINT_GROUPS.test(v)) marks.comma = { kind: v.includes(',') ? 'number' : 'integer', format: v.includes(',') ? '1.234,5' : '1.234', number: Number(v.replaceAll('.', '').replace(',', '.')) }
@@ -284,9 +294,11 @@ const POOLS = {
     '1,5', '-0,25', '12345678,9', '0,1', '1,234e2', '3,14159265358979323846', '+00,5', '01,234', '1,2345',
     // Thousands grouped: by commas (a point the decimal mark), by points (a comma), or either (1,234 and 1.234).
     '1,234', '-12,345', '123,456', '1.234', '+12.345', '1,234,567', '12,345.67', '-1,234.5', '1.234.567', '1.234,5', '1.234.567,89',
-    '1,234,567,890,123,456,789,012.5', '9.999.999.999.999.999.999,99', '1.234e2'],
+    '1,234,567,890,123,456,789,012.5', '9.999.999.999.999.999.999,99', '1.234e2',
+    // Thousands grouped by spaces (French, Nordic, Polish, Russian: U+00A0 or U+202F from Excel) or apostrophes (Swiss).
+    '1 234', '-12 345,67', '1\u00a0234\u00a0567', '1\u202f234,5', "1'234.50", '1\u2019000', '+999 999.999', '1 234 567 890 123 456 789,5'],
   // Mostly values either decimal mark reads (as different numbers), so a column often stays undecided to its end.
-  thousands: ['1,234', '1.234', '-12,345', '999.999', '+100,000', '42', '-7', '0', '1,234', '5.000', '1,234,567', '1.234.567'],
+  thousands: ['1,234', '1.234', '-12,345', '999.999', '+100,000', '42', '-7', '0', '1,234', '5.000', '1,234,567', '1.234.567', '1 234', "12'345"],
   boolean: ['true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'yes', 'tRUE'],
   date: ['2024-02-29', '2023-02-29', '2024-02-30', '1999-12-31', '2000-01-01', '0999-05-05', '2024-13-01', '2024-04-31',
     '2024-00-10', '2024-01-00', '2100-02-29', '2000-02-29', '2023-02-28', '2024-04-30', '2024-1a-01', '2024-01-0', '2024/01/01',
@@ -304,7 +316,8 @@ const POOLS = {
     '1/5/2026 2:30PM', '1/5/2026 2:30 P', '1/5/2026 2:30 PMX', '01.02.2026 2:30 PM'],
   string: ['a', 'hello world', 'é😀', ' 12', '12 ', '1,23,456', '12/05/24', 'x"y', "it's", 'line\nbreak', 'cr\r\nlf', 'x'.repeat(90) + 'é', 'nan', 'Infinity', '#tag', 'a;b|c\td',
     '12:34', '1/2', '1.2.3', '12345/78', '1²', '１２', '9.9.', '1:2', '12345;78', '5,', ',5', '1,2,3', '1,5.5', '1,234.', '1.234.5',
-    '0,123,456', '1,2345.6', '1,234e2.5', '12,34,567', '1,234,56', '1.234,5.6'],
+    '0,123,456', '1,2345.6', '1,234e2.5', '12,34,567', '1,234,56', '1.234,5.6',
+    '12 34', '1234 567', '1 234,567.8', "1 234'567", '1 234e2', '1  234', '1 234 ', '0 123', '1\u00a0234,', "1'234,5.6"],
   missing: [...NULL_TOKENS, '', '']
 } as const
 type Pool = keyof typeof POOLS
