@@ -78,13 +78,14 @@ export interface ColumnState {
   samples: string[]
 }
 
-/** The numbers one decimal mark reads otherwise than the other: their kinds, formats, range and Neumaier sum. */
+/** The numbers one decimal mark reads otherwise than the other: their kinds, formats, range and sum (as ColumnState's). */
 export interface MarkPart {
   kinds: number
   formats: bigint
   min: number
   max: number
   sum: [number, number]
+  scaled: boolean
 }
 
 export interface ProfileState {
@@ -104,7 +105,8 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
     const i64 = (offset: number) => view.getBigInt64(s + offset, true)
     const f64 = (offset: number) => view.getFloat64(s + offset, true)
     const i32 = (offset: number) => view.getInt32(s + offset, true)
-    const part = (at: number): MarkPart => ({ min: f64(at), max: f64(at + 8), sum: [f64(at + 16), f64(at + 24)], formats: i64(at + 32), kinds: i32(at + 40) })
+    // A part is laid out as the record from its formats (24) to its scale (64), then its kinds.
+    const part = (at: number): MarkPart => ({ formats: i64(at), min: f64(at + 8), max: f64(at + 16), sum: [f64(at + 24), f64(at + 32)], scaled: f64(at + 40) !== 0, kinds: i32(at + 48) })
     const set = view.getUint32(s + 116, true)
     const slots = i32(124)
     const sketchAt = view.getUint32(s + 128, true)
@@ -136,7 +138,7 @@ export function readState (wasm: CsvWasm, count: number, samples: string[][]): P
       dayFirst: [i64(176), i64(184)],
       decimal: i32(72),
       point: part(192),
-      comma: part(240),
+      comma: part(248),
       hashes,
       sketch: sketchAt === 0 ? undefined : new Uint8Array(wasm.memory.buffer.slice(sketchAt, sketchAt + (1 << wasm.sketchBits()))),
       samples: samples[c] ?? []
@@ -249,7 +251,7 @@ export function mergeStates (a: ProfileState, b: ProfileState): ProfileState {
 }
 
 function mergeParts (x: MarkPart, y: MarkPart): MarkPart {
-  return { kinds: x.kinds | y.kinds, formats: x.formats | y.formats, min: Math.min(x.min, y.min), max: Math.max(x.max, y.max), sum: addSum(addSum(x.sum, y.sum[0]), y.sum[1]) }
+  return { kinds: x.kinds | y.kinds, formats: x.formats | y.formats, min: Math.min(x.min, y.min), max: Math.max(x.max, y.max), ...mergeSums(x, y) }
 }
 
 function mergeRanges ([xMin, xMax]: [bigint, bigint], [yMin, yMax]: [bigint, bigint]): [bigint, bigint] {
@@ -332,7 +334,7 @@ function withDecimalMark (c: ColumnState): ColumnState {
     formats: c.formats | part.formats,
     numMin: Math.min(c.numMin, part.min),
     numMax: Math.max(c.numMax, part.max),
-    ...mergeSums(c, { sum: part.sum, scaled: false })
+    ...mergeSums(c, part)
   }
 }
 
@@ -479,5 +481,5 @@ function emptyColumn (): ColumnState {
 }
 
 function emptyPart (): MarkPart {
-  return { kinds: 0, formats: 0n, min: Infinity, max: -Infinity, sum: [0, 0] }
+  return { kinds: 0, formats: 0n, min: Infinity, max: -Infinity, sum: [0, 0], scaled: false }
 }

@@ -83,7 +83,7 @@ export const NAIVE: i32 = 100000
 
 // ---- per-column records
 
-const STRIDE: i32 = 288
+const STRIDE: i32 = 304
 const O_VALUES = 0
 const O_EMPTY = 8
 const O_NULLS = 16
@@ -122,16 +122,12 @@ const SLASH_MONTH_FIRST: i32 = 1
 const SLASH_DAY_FIRST: i32 = 2
 /**
  * What the values each reading of the decimal mark reads otherwise (1,234 and 1.234) add, kept apart until the
- * column decides: a part of min, max, sum and compensation (f64), formats (i64) and kinds (i32) per reading.
+ * column decides: a part per reading, laid out as the record is from O_FORMATS to O_SCALED (formats, range, sum,
+ * compensation, scale), so that addValue(part - O_FORMATS, ...) adds to it; then the kinds (i32) at PART_KINDS.
  */
 const O_POINT_PART = 192
-const O_COMMA_PART = 240
-const PART_MIN = 0
-const PART_MAX = 8
-const PART_SUM = 16
-const PART_SUM_C = 24
-const PART_FORMATS = 32
-const PART_KINDS = 40
+const O_COMMA_PART = 248
+const PART_KINDS = 48
 /** Decimal marks: a point (1,234.5), a comma (1.234,5); and which one a column both fit reads (else the point). */
 export const POINT: i32 = 1
 export const COMMA: i32 = 2
@@ -206,8 +202,8 @@ function growColumns (col: i32): void {
     store<i32>(s + O_SLASH, SLASH_MONTH_FIRST | SLASH_DAY_FIRST)
     store<i32>(s + O_DECIMAL, decimalMarks)
     for (let part = s + O_POINT_PART; part <= s + O_COMMA_PART; part += O_COMMA_PART - O_POINT_PART) {
-      store<f64>(part + PART_MIN, Infinity)
-      store<f64>(part + PART_MAX, -Infinity)
+      store<f64>(part - O_FORMATS + O_NUM_MIN, Infinity)
+      store<f64>(part - O_FORMATS + O_NUM_MAX, -Infinity)
     }
     store<i64>(s + O_MONTH_FIRST_MIN, i64.MAX_VALUE)
     store<i64>(s + O_MONTH_FIRST_MAX, i64.MIN_VALUE)
@@ -778,17 +774,10 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
   addNumber(s, value)
 }
 
-/** Adds a number one decimal mark reads so (and the other not) to that mark's part: no sum of these overflows. */
+/** Adds a number one decimal mark reads so (and the other not) to that mark's part. */
 function addToPart (part: usize, value: f64, kind: i32, format: i64): void {
-  store<i64>(part + PART_FORMATS, load<i64>(part + PART_FORMATS) | format)
+  addValue(part - O_FORMATS, value, format)
   store<i32>(part + PART_KINDS, load<i32>(part + PART_KINDS) | kind)
-  if (value < load<f64>(part + PART_MIN)) store<f64>(part + PART_MIN, value)
-  if (value > load<f64>(part + PART_MAX)) store<f64>(part + PART_MAX, value)
-  const sum = load<f64>(part + PART_SUM)
-  const t = sum + value
-  const c = Math.abs(sum) >= Math.abs(value) ? (sum - t) + value : (value - t) + sum
-  store<f64>(part + PART_SUM, t)
-  store<f64>(part + PART_SUM_C, load<f64>(part + PART_SUM_C) + c)
 }
 
 const TWO_TO_MINUS_64: f64 = 5.421010862427522e-20
