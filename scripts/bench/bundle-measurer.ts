@@ -2,6 +2,7 @@
 // plain Node running bundled code, not of the TypeScript loader.
 import { join } from 'node:path'
 import { build } from 'esbuild'
+import { BUNDLE_OPTIONS } from '../../infra/bundle.ts'
 
 /**
  * Bundles each entry (output name → source) into `outdir` as ESM for Node, and returns the first one's path.
@@ -18,7 +19,8 @@ export async function bundleMeasurer (entryPoints: Record<string, string>, outdi
     target: 'node20',
     logLevel: 'warning',
     external,
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" }
+    // The deployed bundles' shim for CommonJS dependencies, whose names no bundled module's own imports take.
+    banner: BUNDLE_OPTIONS.banner
   })
   return join(outdir, `${Object.keys(entryPoints)[0]}.mjs`)
 }
