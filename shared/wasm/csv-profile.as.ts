@@ -541,7 +541,7 @@ function number (s: usize, p: usize, n: i32): i32 {
       addValue(s, <f64>eightDigits(aligned), format)
       return KIND_INTEGER
     }
-    if (shortDecimal(s, x, n, POINT) || shortDecimal(s, x, n, COMMA)) return KIND_NUMBER
+    if (shortDecimal(s, x, n, POINT) || ((load<i32>(s + O_DECIMAL) & COMMA) != 0 && shortDecimal(s, x, n, COMMA))) return KIND_NUMBER
   }
   let i = 0
   const negative = byteAt(p, 0) == 0x2d
@@ -600,21 +600,11 @@ function number (s: usize, p: usize, n: i32): i32 {
       return KIND_STRING
     }
     if (i < n && (byteAt(p, i) | 0x20) == 0x65) {
-      i++
-      let expNegative = false
-      if (i < n && (byteAt(p, i) == 0x2d || byteAt(p, i) == 0x2b)) {
-        expNegative = byteAt(p, i) == 0x2d
-        i++
-      }
-      const expStart = i
-      let exponent = 0
-      while (i < n && digit(byteAt(p, i))) {
-        if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
-        i++
-      }
-      if (i == expStart) return KIND_STRING
-      scale += expNegative ? -exponent : exponent
+      const exponent = exponentAt(p, n, i + 1)
+      if (exponent == NO_EXPONENT) return KIND_STRING
+      scale += exponent
       format = F_EXPONENT
+      i = exponentEnd
     }
     if (i != n) return KIND_STRING
     kind = KIND_NUMBER
@@ -684,24 +674,9 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
   }
   if (marks == 0) firstRun = run
   const lastRun = run
-  let exponent = 0
   const exponential = i < n && (byteAt(p, i) | 0x20) == 0x65
-  if (exponential) {
-    i++
-    let expNegative = false
-    if (i < n && (byteAt(p, i) == 0x2d || byteAt(p, i) == 0x2b)) {
-      expNegative = byteAt(p, i) == 0x2d
-      i++
-    }
-    const expStart = i
-    while (i < n && digit(byteAt(p, i))) {
-      if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
-      i++
-    }
-    if (i == expStart) return KIND_STRING
-    if (expNegative) exponent = -exponent
-  }
-  if (i != n) return KIND_STRING
+  const exponent = exponential ? exponentAt(p, n, i + 1) : 0
+  if (exponent == NO_EXPONENT || (exponential ? exponentEnd : i) != n) return KIND_STRING
   // Which marks read it: as thousands grouped by its first mark (maybe then the other mark, decimal), or as one
   // decimal mark (a comma, unlike a point, needs digits on both sides: 5, and ,5 are strings).
   let fits = 0
@@ -751,6 +726,25 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
   else format = fraction > 0 ? F_GROUPS_POINT_COMMA : F_GROUPS_POINT
   addValue(s, negative ? -value : value, format)
   return firstMark == mark || fraction > 0 ? KIND_NUMBER : KIND_INTEGER
+}
+
+/** Where the exponent exponentAt read ends. */
+let exponentEnd = 0
+const NO_EXPONENT: i32 = i32.MIN_VALUE
+
+/** The exponent [+-]digits at `i`, after an e or E (at most 100,000 in size); NO_EXPONENT when no digit follows. */
+function exponentAt (p: usize, n: i32, i: i32): i32 {
+  const negative = i < n && byteAt(p, i) == 0x2d
+  if (i < n && (negative || byteAt(p, i) == 0x2b)) i++
+  const start = i
+  let exponent = 0
+  while (i < n && digit(byteAt(p, i))) {
+    if (exponent < 100000) exponent = exponent * 10 + byteAt(p, i) - 0x30
+    i++
+  }
+  if (i == start) return NO_EXPONENT
+  exponentEnd = i
+  return negative ? -exponent : exponent
 }
 
 /**
