@@ -416,6 +416,26 @@ t.test('every value of the pools, alone in a column, is typed and measured as th
   t.ok(compared > 400, `${compared} columns compared`)
 })
 
+t.test('strings of digits, marks, spaces, signs and exponents, alone in a column, are read as the reference reads them', async t => {
+  // The number readers' edge cases beyond the pools: runs of digits (of three, and not) between any marks, with or
+  // without a sign and an exponent, twice in a column (so a value undecided between the marks stays so), on both
+  // paths, where commas, semicolons and tabs delimit.
+  const run = fc.constantFrom('1', '12', '123', '999', '0', '012', '1234', '')
+  const mark = fc.constantFrom(',', '.', ' ', '\u00a0', '\u202f', "'", '\u2019', '  ')
+  const value = fc.tuple(fc.constantFrom('', '', '-', '+', ' '), run, fc.array(fc.tuple(mark, run), { maxLength: 4 }), fc.constantFrom('', '', '', 'e5', 'E-2', 'e', 'e+', ' '))
+    .map(([sign, first, rest, end]) => sign + first + rest.map(([m, r]) => m + r).join('') + end)
+    .filter(v => v !== '')
+  await fc.assert(fc.asyncProperty(value, fc.constantFrom(',', ';', '\t'), async (v, delimiter) => {
+    const bytes = Buffer.from(`v${delimiter}w\n"${v}"${delimiter}x\n"${v}"${delimiter}y\n`)
+    const reference = referenceProfile(bytes, await parseFully(() => [bytes]))
+    for (const found of [await extractCsvMetadata(() => [bytes]), await parseFully(() => [bytes])]) {
+      const problem = difference(found.profile, reference)
+      if (problem !== undefined) throw new Error(`${JSON.stringify(v)} delimited by ${JSON.stringify(delimiter)}: ${problem}`)
+    }
+  }), { numRuns: 1500 })
+  t.pass('1,500 values read alike')
+})
+
 t.test('two scanners over consecutive records merge into the profile of one scanner over all', async t => {
   const simple = fc.record({
     columns: fc.array(fc.constantFrom(...poolNames.filter(p => p !== 'string')), { minLength: 1, maxLength: 4 }),
