@@ -672,7 +672,8 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
     marks++
     run = 0
   }
-  if (marks == 0) firstRun = run
+  // number() hands over only values with a mark after their first digits: none read means a byte that is not one.
+  if (marks == 0) return KIND_STRING
   const lastRun = run
   const exponential = i < n && (byteAt(p, i) | 0x20) == 0x65
   const exponent = exponential ? exponentAt(p, n, i + 1) : 0
@@ -681,28 +682,17 @@ function markedNumber (s: usize, p: usize, n: i32): i32 {
   // decimal mark (a comma, unlike a point, needs digits on both sides: 5, and ,5 are strings).
   let fits = 0
   const decimalGroups = firstMark == 0x2c || firstMark == 0x2e
-  if (marks == 0) {
-    if (firstRun > 0) fits = POINT | COMMA
-  } else {
-    if (groups && !exponential && firstRun >= 1 && firstRun <= 3 && byteAt(p, start) != 0x30) {
-      // Grouped by a comma (a point the decimal mark) or a point (a comma), or by a space or an apostrophe (either,
-      // or the one after the groups).
-      if (lastMark == firstMark) fits = lastRun != 3 ? 0 : firstMark == 0x2c ? POINT : firstMark == 0x2e ? COMMA : POINT | COMMA
-      else if (lastRun > 0 && lastMark != SPACE && lastMark != APOSTROPHE) fits = lastMark == 0x2e ? POINT : COMMA
-    }
-    if (marks == 1 && firstMark == 0x2e && firstRun + lastRun > 0) fits |= POINT
-    if (marks == 1 && firstMark == 0x2c && firstRun > 0 && lastRun > 0) fits |= COMMA
+  if (groups && !exponential && firstRun >= 1 && firstRun <= 3 && byteAt(p, start) != 0x30) {
+    // Grouped by a comma (a point the decimal mark) or a point (a comma), or by a space or an apostrophe (either,
+    // or the one after the groups).
+    if (lastMark == firstMark) fits = lastRun != 3 ? 0 : firstMark == 0x2c ? POINT : firstMark == 0x2e ? COMMA : POINT | COMMA
+    else if (lastRun > 0 && lastMark != SPACE && lastMark != APOSTROPHE) fits = lastMark == 0x2e ? POINT : COMMA
   }
+  if (marks == 1 && firstMark == 0x2e && firstRun + lastRun > 0) fits |= POINT
+  if (marks == 1 && firstMark == 0x2c && firstRun > 0 && lastRun > 0) fits |= COMMA
   const column = load<i32>(s + O_DECIMAL)
   fits &= column
   if (fits == 0) return KIND_STRING
-  if (marks == 0) {
-    const value = numberValue(p, n, mantissa, significant, dropped + exponent, false)
-    if (!isFinite(value)) return KIND_STRING
-    const format = exponential ? F_EXPONENT : firstRun > 1 && byteAt(p, start) == 0x30 ? F_LEADING_ZERO : F_INTEGER
-    addValue(s, negative ? -value : value, format)
-    return exponential ? KIND_NUMBER : KIND_INTEGER
-  }
   if (fits == (POINT | COMMA) && decimalGroups) {
     // 1,234 or 1.234 (at most six digits: exact either way), while the column may read either mark.
     const point = <f64>mantissa / (lastMark == 0x2e ? 1000 : 1)
